@@ -1,0 +1,23 @@
+"""qrpay: signed payment QR codes for a city's unified public payment platform."""
+
+from .api import STATUSES, Qrpay, Verdict
+from .catalog import Catalog, Group, Item, load_catalog
+from .codes import Code
+from .config import Settings
+from .errors import (
+    InputError,
+    KeyringError,
+    MalformedToken,
+    NotFoundError,
+    QrpayError,
+    RegisterError,
+    RenderError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "STATUSES", "Catalog", "Code", "Group", "InputError", "Item", "KeyringError", "MalformedToken",
+    "NotFoundError", "Qrpay", "QrpayError", "RegisterError", "RenderError", "Settings", "Verdict",
+    "__version__", "load_catalog",
+]

@@ -1,0 +1,265 @@
+"""The Python API: mint, verify, revoke and look up codes. The CLI is a thin layer over this.
+
+    >>> desk = Qrpay.open()                      # settings from QRPAY_HOME / QRPAY_BASE_URL
+    >>> code = desk.mint_scene("09", "window 3")
+    >>> desk.verify(code.payload).status
+    'genuine'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+
+from . import paycode, token
+from .catalog import Catalog, Group, Item, load_catalog
+from .codes import Code, check_window, clean_scene, clean_text, parse_date, parse_id
+from .config import Settings
+from .errors import InputError, KeyringError, MalformedToken
+from .keys import Key, Keyring
+from .qr import version_of
+from .register import Register
+
+STATUSES = ("genuine", "forged", "revoked", "expired", "not-yet-valid", "unknown-key",
+            "malformed", "not-found", "no-code-found")
+MAX_REASON = 200
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The answer to "is this code genuine?" for one input."""
+
+    input: str
+    status: str
+    reason: str
+    code: Code | None = None
+    source: str | None = field(default=None)  # the file a code was read from, if any
+
+    @property
+    def genuine(self) -> bool:
+        return self.status == "genuine"
+
+    def to_dict(self) -> dict:
+        data = {"input": self.input, "status": self.status, "reason": self.reason,
+                "id": self.code.id if self.code else None}
+        if self.source:
+            data["source"] = self.source
+        if self.code:
+            data.update(kind=self.code.kind, payment_code=self.code.payment_code, payload=self.code.payload)
+        return data
+
+
+class Qrpay:
+    """One user's qrpay: settings, catalog, keyring and register, opened lazily."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @classmethod
+    def open(cls, **overrides: object) -> Qrpay:
+        return cls(Settings.load(**overrides))
+
+    def close(self) -> None:
+        if "register" in self.__dict__:
+            self.register.close()
+            del self.__dict__["register"]
+
+    def __enter__(self) -> Qrpay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return load_catalog(self.settings.user_catalog_path)
+
+    @cached_property
+    def keyring(self) -> Keyring:
+        return Keyring.load(self.settings.keyring_path)
+
+    @cached_property
+    def register(self) -> Register:
+        return Register.open(self.settings.register_path)
+
+    def today(self) -> date:
+        return datetime.now(self.settings.tz).date()
+
+    # -- describing ------------------------------------------------------------------------
+
+    def subject(self, code: Code) -> Item | Group:
+        """The catalog item or unified group a code collects for."""
+        found = self.catalog.by_number(code.number)
+        if found is None:
+            raise InputError(f"code {code.id} names item {code.number:02d}, which the catalog no longer has")
+        return found
+
+    def describe(self, code: Code) -> dict:
+        """A code as the CLI and JSON show it: register fields plus catalog names."""
+        data = code.to_dict()
+        subject = self.catalog.by_number(code.number)
+        data.pop("number")
+        if isinstance(subject, Group):
+            data.update(item=subject.items[0] if len(subject.items) == 1 else None, group=subject.name,
+                        items=list(subject.items), department=None, name=subject.title)
+        else:
+            data.update(item=f"{code.number:02d}", group=None,
+                        department=subject.department if subject else None, name=subject.name if subject else None)
+        return data
+
+    # -- minting ---------------------------------------------------------------------------
+
+    def _mint(self, kind: str, number: int, scene: str | None = None,
+              valid_from: date | None = None, valid_until: date | None = None) -> tuple[Code, bool]:
+        existing = self.register.find_live(kind, number, scene, valid_from, valid_until)
+        if existing:
+            return existing, False
+        key = self.keyring.signing_key
+
+        def seal(serial: int) -> dict:
+            if serial > token.MAX_SERIAL:
+                raise InputError(f"the register is full ({token.MAX_SERIAL} codes); start a new register")
+            claims = token.Claims(kind, key.kid, number, serial, valid_from, valid_until)
+            signed = token.sign(claims, key.secret)
+            payload = self.settings.base_url + signed
+            return {"kid": key.kid, "token": signed, "payload": payload,
+                    "payment_code": paycode.make(kind, number, serial), "qr_version": version_of(payload)}
+
+        return self.register.mint(kind, number, scene, valid_from, valid_until, seal)
+
+    def mint_unified(self, group: str) -> tuple[Code, bool]:
+        """The city-wide code for *group* (``traffic-fine``, ``education``); ``True`` if new."""
+        return self._mint("unified", self.catalog.group(group).number)
+
+    def mint_scene(self, item: str, scene: str) -> tuple[Code, bool]:
+        """The code for one item at one place (window, website, account); ``True`` if new."""
+        found = self.catalog.item(item)
+        return self._mint("scene", found.number, clean_scene(scene))
+
+    def mint_open(self, item: str, valid_from: str | date | None = None,
+                  valid_until: str | date | None = None) -> tuple[Code, bool]:
+        """The open fallback code (一费一码) for an emergency-eligible item; ``True`` if new."""
+        found = self.catalog.item(item)
+        if not found.emergency:
+            raise InputError(
+                f"item {found.code} ({found.name}) is not emergency-eligible; open codes are for items marked "
+                f"emergency = true in the catalog (now: {', '.join(i.code for i in self.catalog.emergency_items())})"
+            )
+        start = parse_date(valid_from, field="valid-from")
+        end = parse_date(valid_until, field="valid-until")
+        check_window(start, end, self.today())
+        return self._mint("open", found.number, None, start, end)
+
+    # -- looking up ------------------------------------------------------------------------
+
+    def get(self, code_id: str) -> Code:
+        return self.register.get(parse_id(code_id))
+
+    def find(self, reference: str) -> Code:
+        """A code by id (C0000042), payment code or payload/token; NotFoundError otherwise."""
+        text = reference.strip()
+        if text[:1] in "cC":
+            return self.get(text)
+        verdict = self.verify(text)
+        if verdict.code is None:
+            raise InputError(f"{reference!r} is not a known code ({verdict.status}: {verdict.reason})")
+        return verdict.code
+
+    def list(self, *, kind: str | None = None, item: str | None = None, revoked: bool | None = None,
+             limit: int | None = None) -> list[Code]:
+        number = None
+        if item is not None:
+            number = (self.catalog.group(item) if item in self.catalog.groups else self.catalog.item(item)).number
+        if limit is not None and limit < 1:
+            raise InputError(f"--limit must be at least 1, got {limit}")
+        return self.register.list_codes(kind=kind, number=number, revoked=revoked, limit=limit)
+
+    def revoke(self, code_id: str, reason: str) -> Code:
+        serial = parse_id(code_id)
+        return self.register.revoke(serial, clean_text(reason, field="reason", limit=MAX_REASON))
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def retire_key(self, kid: int, *, force: bool = False) -> Key:
+        """Retire key *kid*, refusing while live codes still depend on it unless *force*."""
+        live = self.register.count_live_by_key(kid, self.today())
+        if live and not force:
+            raise KeyringError(
+                f"key {kid} still signs {live} live code(s); their posters would stop verifying. "
+                "Revoke or let them expire first, or pass --force"
+            )
+        return self.keyring.retire(kid)
+
+    # -- verifying -------------------------------------------------------------------------
+
+    def verify(self, text: str) -> Verdict:
+        """Is *text* (a scanned URL, a bare token or a typed payment code) a genuine code?"""
+        text = text.strip()
+        if not text:
+            return Verdict(text, "malformed", "empty input")
+        if paycode.looks_like(text):
+            return self._verify_payment_code(text)
+        url = None
+        if "://" in text:
+            url, tok = text, _token_in_url(text)
+        else:
+            tok = text
+        return self._verify_token(text, tok, url)
+
+    def verify_input(self, text: str) -> list[Verdict]:
+        """Verdicts for one command-line input: a file gives one per code found in it."""
+        path = Path(text)
+        if not (text.strip() and path.is_file()):
+            return [self.verify(text)]
+        from .scan import read_file
+
+        found = read_file(path)
+        if not found:
+            return [Verdict(text, "no-code-found", "no QR code could be read from this file", source=text)]
+        return [replace(self.verify(payload), source=text) for payload in found]
+
+    def _verify_payment_code(self, text: str) -> Verdict:
+        try:
+            parsed = paycode.parse(text)
+        except MalformedToken as exc:
+            return Verdict(text, "malformed", str(exc))
+        code = self.register.lookup(parsed.serial)
+        if code is None or code.payment_code != str(parsed):
+            return Verdict(text, "not-found", "no code with this payment code in the register")
+        return self._verify_token(text, code.token, None)
+
+    def _verify_token(self, text: str, tok: str, url: str | None) -> Verdict:
+        try:
+            claims = token.parse(tok)
+        except MalformedToken as exc:
+            return Verdict(text, "malformed", str(exc))
+        key = self.keyring.get(claims.kid)
+        if key is None:
+            return Verdict(text, "unknown-key", f"signed with key {claims.kid}, which this keyring does not hold")
+        if not key.active:
+            return Verdict(text, "unknown-key", f"signed with key {claims.kid}, retired on {key.retired_at}")
+        if not token.signature_ok(tok, key.secret):
+            return Verdict(text, "forged", "the signature does not match: this code was not issued by qrpay")
+        code = self.register.lookup(claims.serial)
+        if code is None:
+            return Verdict(text, "not-found", f"correctly signed, but serial {claims.serial} is not in this register")
+        if code.token != tok:
+            return Verdict(text, "forged", "signed, but not the token the register holds for this code", code)
+        if url is not None and url != code.payload:
+            return Verdict(text, "forged", f"the link does not lead to the platform (expected {code.payload})", code)
+        if code.revoked:
+            return Verdict(text, "revoked", f"revoked on {code.revoked_at}: {code.revoked_reason}", code)
+        window = code.window_status(self.today())
+        if window == "expired":
+            return Verdict(text, "expired", f"valid until {code.valid_until}", code)
+        if window == "not-yet-valid":
+            return Verdict(text, "not-yet-valid", f"valid from {code.valid_from}", code)
+        return Verdict(text, "genuine", "signed by this keyring and live in the register", code)
+
+
+def _token_in_url(url: str) -> str:
+    """The token a payload URL ends with (after the last '/' or '=')."""
+    cut = max(url.rfind("/"), url.rfind("="))
+    return url[cut + 1 :]

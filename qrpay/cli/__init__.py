@@ -1,0 +1,11 @@
+"""The qrpay command line: a thin layer over :mod:`qrpay.api`."""
+
+from . import codes, info, keys  # noqa: F401  (each module registers its commands)
+from .app import app
+
+
+def main() -> None:
+    app(prog_name="qrpay")
+
+
+__all__ = ["app", "main"]

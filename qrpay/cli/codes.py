@@ -1,0 +1,158 @@
+"""qrpay mint / verify / revoke / list / show."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from ..api import Qrpay, Verdict
+from ..codes import Code
+from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
+
+mint_app = typer.Typer(help="Mint a code (or get back the live one for the same purpose).", no_args_is_help=True)
+app.add_typer(mint_app, name="mint")
+
+
+def code_lines(qrpay: Qrpay, code: Code) -> list[str]:
+    """A code for people: what it is for, the payment code, the payload, its state."""
+    info = qrpay.describe(code)
+    title = info["name"] if code.kind == "unified" else f"{info['item']} {info['department']} · {info['name']}"
+    extra = f" · {code.scene}" if code.scene else ""
+    window = ""
+    if code.valid_from or code.valid_until:
+        window = f"  valid {code.valid_from or '…'} to {code.valid_until or '…'}"
+    state = f"REVOKED {code.revoked_at}: {code.revoked_reason}" if code.revoked else "live"
+    return [
+        f"{code.id}  {code.kind}  {title}{extra}",
+        f"  payment code  {code.payment_code}",
+        f"  payload       {code.payload}",
+        f"  QR version {code.qr_version}, key {code.kid}, created {code.created_at}, {state}{window}",
+    ]
+
+
+def show_minted(ctx: typer.Context, qrpay: Qrpay, code: Code, new: bool, json_out: bool) -> None:
+    if json_out:
+        emit_json({**qrpay.describe(code), "new": new})
+        return
+    typer.echo(("Minted " if new else "Already minted (same purpose, reused) ") + code.id)
+    typer.echo("\n".join(code_lines(qrpay, code)))
+
+
+@mint_app.command("unified")
+def mint_unified(
+    ctx: typer.Context,
+    group: Annotated[str, typer.Argument(help="The city-wide purpose: traffic-fine or education.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """The one city-wide code for a systemic business (全市统一)."""
+    qrpay = desk(ctx)
+    show_minted(ctx, qrpay, *qrpay.mint_unified(group), json_out)
+
+
+@mint_app.command("scene")
+def mint_scene(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Option("--item", help="Catalog item code, e.g. 09.")],
+    scene: Annotated[str, typer.Option("--scene", help='Where the code hangs, e.g. "window 3" (max 64 characters).')],
+    json_out: JsonFlag = False,
+) -> None:
+    """A department's code for one window, website, account or notice."""
+    qrpay = desk(ctx)
+    show_minted(ctx, qrpay, *qrpay.mint_scene(item, scene), json_out)
+
+
+@mint_app.command("open")
+def mint_open(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Option("--item", help="Emergency-eligible catalog item, e.g. 06.")],
+    valid_from: Annotated[Optional[str], typer.Option("--valid-from", help="First valid day, YYYY-MM-DD.")] = None,
+    valid_until: Annotated[Optional[str], typer.Option("--valid-until", help="Last valid day, YYYY-MM-DD.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """An open fallback code (一费一码): the payer enters amount and reference."""
+    qrpay = desk(ctx)
+    show_minted(ctx, qrpay, *qrpay.mint_open(item, valid_from, valid_until), json_out)
+
+
+def verdict_line(verdict: Verdict) -> str:
+    where = f"{verdict.source}: " if verdict.source else ""
+    name = verdict.code.id + " " if verdict.code else ""
+    return f"{where}{verdict.status.upper():<13} {name}{verdict.input}\n  {verdict.reason}"
+
+
+@app.command()
+def verify(
+    ctx: typer.Context,
+    inputs: Annotated[list[str], typer.Argument(help="Scanned URL, bare token, payment code, or image/PDF file.", show_default=False)],
+    json_out: JsonFlag = False,
+) -> None:
+    """Check codes: exit 0 only when every input is genuine, 1 otherwise."""
+    qrpay = desk(ctx)
+    verdicts = [verdict for text in inputs for verdict in qrpay.verify_input(text)]
+    if json_out:
+        emit_json([verdict.to_dict() for verdict in verdicts])
+    else:
+        typer.echo("\n".join(verdict_line(verdict) for verdict in verdicts))
+    if not all(verdict.genuine for verdict in verdicts):
+        raise typer.Exit(EXIT_NEGATIVE)
+
+
+@app.command()
+def revoke(
+    ctx: typer.Context,
+    code_id: Annotated[str, typer.Argument(metavar="ID", help="Code id, e.g. C0000042.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why, for the audit trail.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Revoke a code: it verifies as revoked from now on, and a new one can be minted."""
+    qrpay = desk(ctx)
+    code = qrpay.revoke(code_id, reason)
+    if json_out:
+        emit_json(qrpay.describe(code))
+    else:
+        typer.echo(f"Revoked {code.id} at {code.revoked_at}: {code.revoked_reason}")
+
+
+@app.command("list")
+def list_codes(
+    ctx: typer.Context,
+    kind: Annotated[Optional[str], typer.Option("--kind", help="unified, scene or open.")] = None,
+    item: Annotated[Optional[str], typer.Option("--item", help="Item code or unified group.")] = None,
+    revoked: Annotated[Optional[bool], typer.Option("--revoked/--live", help="Only revoked, or only live codes.", show_default=False)] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", help="At most this many (default: all).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List minted codes, oldest first."""
+    qrpay = desk(ctx)
+    if kind is not None and kind not in ("unified", "scene", "open"):
+        raise typer.BadParameter(f"kind must be unified, scene or open, got {kind!r}")
+    codes = qrpay.list(kind=kind, item=item, revoked=revoked, limit=limit)
+    if json_out:
+        emit_json([qrpay.describe(code) for code in codes])
+        return
+    for code in codes:
+        info = qrpay.describe(code)
+        label = code.scene or (info["group"] if code.kind == "unified" else "")
+        state = "revoked" if code.revoked else "live"
+        typer.echo(f"{code.id}  {code.kind:<7}  {info['item'] or '--'}  {code.payment_code}  {state:<7}  {label}")
+    if not codes:
+        typer.echo("No codes match.", err=True)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    code_id: Annotated[str, typer.Argument(metavar="ID", help="Code id, e.g. C0000042.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Everything about one code, including the files rendered from it."""
+    qrpay = desk(ctx)
+    code = qrpay.get(code_id)
+    renders = qrpay.register.renders(code.serial)
+    if json_out:
+        emit_json({**qrpay.describe(code), "renders": renders})
+        return
+    typer.echo("\n".join(code_lines(qrpay, code)))
+    for render in renders:
+        typer.echo(f"  rendered {render['created_at']}  {render['template']}  {render['path']}")

@@ -1,0 +1,58 @@
+"""Reading QR codes back out of files: PNG/JPEG photos and scans, and PDFs.
+
+zxing-cpp does the decoding; PDFs are rasterised with pypdfium2. Used by the render
+self-check and by ``qrpay verify FILE``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import InputError
+
+PDF_DPI = 200
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+
+
+def decode_image(image: object) -> list[str]:
+    """Texts of every QR code zxing-cpp finds in a PIL image."""
+    import zxingcpp
+
+    return [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+
+
+def pdf_pages(path: Path, dpi: int = PDF_DPI) -> Iterator[object]:
+    """Each page of the PDF at *path* as a greyscale PIL image."""
+    import pypdfium2
+
+    try:
+        document = pypdfium2.PdfDocument(str(path))
+    except pypdfium2.PdfiumError as exc:
+        raise InputError(f"{path} is not a readable PDF ({exc})") from None
+    try:
+        for page in document:
+            bitmap = page.render(scale=dpi / 72, grayscale=True)
+            yield bitmap.to_pil()
+            page.close()
+    finally:
+        document.close()
+
+
+def read_file(path: Path, dpi: int = PDF_DPI) -> list[str]:
+    """Every QR payload in an image or PDF file, in page order."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path} is not a file")
+    with path.open("rb") as handle:
+        head = handle.read(5)
+    if head == b"%PDF-":
+        return [text for page in pdf_pages(path, dpi) for text in decode_image(page)]
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return decode_image(image.convert("L"))
+    except (UnidentifiedImageError, OSError):
+        raise InputError(f"{path} is neither an image nor a PDF qrpay can read") from None
