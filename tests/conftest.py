@@ -1,0 +1,52 @@
+"""Shared fixtures: every test gets its own qrpay home, keyring and register."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qrpay import Qrpay, Settings
+from qrpay.cli import app
+from qrpay.keys import Keyring
+
+BASE_URL_24 = "https://pay.hz.gov.cn/q/"  # a realistic 24-character platform address
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty QRPAY_HOME, with the environment pointing at it."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("QRPAY_HOME", str(home))
+    monkeypatch.setenv("QRPAY_BASE_URL", BASE_URL_24)
+    monkeypatch.delenv("QRPAY_TZ", raising=False)
+    return home
+
+
+@pytest.fixture
+def keyring(home: Path) -> Keyring:
+    return Keyring.init(home / "keyring.json")
+
+
+@pytest.fixture
+def desk(keyring: Keyring, home: Path):
+    """A Qrpay with a fresh keyring and register, closed after the test."""
+    qrpay = Qrpay(Settings.load(home=home))
+    yield qrpay
+    qrpay.close()
+
+
+class Cli:
+    """Runs qrpay commands in-process, with stdout and stderr kept apart."""
+
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None):
+        return self.runner.invoke(app, [str(arg) for arg in args], input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def cli(home: Path) -> Cli:
+    return Cli()
