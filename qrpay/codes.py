@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from .errors import InputError
+from .token import EPOCH, LAST_DATE
 
 MAX_SCENE = 64
 _ID = re.compile(r"^[cC]0*([1-9][0-9]{0,6})$")
@@ -34,13 +35,14 @@ def clean_text(value: str, *, field: str, limit: int) -> str:
         raise InputError(f"{field} contains control or invisible characters ({', '.join(bad)}); type plain text")
     text = " ".join(text.split())
     if not text:
-        raise InputError(f"{field} is empty; give a label such as \"window 3\"")
+        raise InputError(f"{field} is empty; type some text")
     if len(text) > limit:
         raise InputError(f"{field} is {len(text)} characters; the limit is {limit}")
     return text
 
 
 def clean_scene(value: str) -> str:
+    """A scene label: where a code hangs, e.g. "window 3" or "website"."""
     return clean_text(value, field="scene", limit=MAX_SCENE)
 
 
@@ -59,8 +61,8 @@ def check_window(valid_from: date | None, valid_until: date | None, today: date)
     if valid_until and valid_until < today:
         raise InputError(f"valid-until {valid_until} is already past (today is {today}); give a later date")
     for day in (valid_from, valid_until):
-        if day and not date(2020, 1, 1) <= day <= date(2199, 12, 31):
-            raise InputError(f"date {day} is outside 2020-01-01 to 2199-12-31")
+        if day and not EPOCH <= day <= LAST_DATE:
+            raise InputError(f"date {day} is outside {EPOCH} to {LAST_DATE}")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ TAG_BYTES = 10  # 80-bit tag
 KINDS = {"unified": 1, "scene": 2, "open": 3}
 KIND_NAMES = {number: name for name, number in KINDS.items()}
 EPOCH = date(2020, 1, 1)
+LAST_DATE = EPOCH + timedelta(days=0xFFFF)  # 2199-06-06, the last day two bytes can carry
 MAX_SERIAL = 9_999_999  # also the width of the serial in the payment code
 SALT = b"qrpay.code.v1"
 SEP = "."
@@ -51,10 +52,9 @@ class Claims:
 
 
 def _day(value: date) -> bytes:
-    days = (value - EPOCH).days
-    if not 0 <= days <= 0xFFFF:
-        raise MalformedToken(f"date {value} is outside what a token can carry (2020-01-01 to 2199)")
-    return days.to_bytes(2, "big")
+    if not EPOCH <= value <= LAST_DATE:
+        raise MalformedToken(f"date {value} is outside what a token can carry ({EPOCH} to {LAST_DATE})")
+    return (value - EPOCH).days.to_bytes(2, "big")
 
 
 def encode(claims: Claims) -> bytes:
