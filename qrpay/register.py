@@ -60,6 +60,59 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE INDEX renders_serial ON renders (serial);
         """,
     ),
+    (
+        "0003_emergency",
+        """
+        CREATE TABLE log_entries (
+            id INTEGER PRIMARY KEY,
+            serial INTEGER NOT NULL REFERENCES codes (serial),
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            reference TEXT NOT NULL,
+            reference_key TEXT NOT NULL,
+            payer TEXT,
+            at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            logged_at TEXT NOT NULL,
+            UNIQUE (serial, reference_key)
+        );
+        CREATE TABLE statements (
+            id INTEGER PRIMARY KEY,
+            digest TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            encoding TEXT NOT NULL,
+            imported_at TEXT NOT NULL
+        );
+        CREATE TABLE statement_lines (
+            statement_id INTEGER NOT NULL REFERENCES statements (id),
+            line INTEGER NOT NULL,
+            txn_id TEXT NOT NULL,
+            paid_at TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+            code TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            serial INTEGER REFERENCES codes (serial),
+            standing TEXT NOT NULL CHECK (standing IN ('ok', 'forged', 'unknown_code', 'revoked', 'expired')),
+            standing_reason TEXT NOT NULL,
+            PRIMARY KEY (statement_id, line)
+        );
+        CREATE INDEX statement_lines_txn ON statement_lines (txn_id);
+        CREATE TABLE reconciliations (
+            id INTEGER PRIMARY KEY,
+            statement_id INTEGER NOT NULL REFERENCES statements (id),
+            at TEXT NOT NULL,
+            summary TEXT NOT NULL
+        );
+        CREATE TABLE reconciliation_results (
+            reconciliation_id INTEGER NOT NULL REFERENCES reconciliations (id),
+            position INTEGER NOT NULL,
+            class TEXT NOT NULL,
+            line INTEGER,
+            entry_id INTEGER REFERENCES log_entries (id),
+            reason TEXT NOT NULL,
+            PRIMARY KEY (reconciliation_id, position)
+        );
+        """,
+    ),
 ]
 
 _CODE_COLUMNS = (
