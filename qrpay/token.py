@@ -17,13 +17,12 @@ fits QR version 4 at error correction M.
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from itsdangerous import base64_decode, base64_encode
+from itsdangerous import BadData, base64_decode, base64_encode
 from itsdangerous.signer import HMACAlgorithm, Signer
 
 from .errors import MalformedToken
@@ -101,7 +100,7 @@ def _unb64(text: str) -> bytes:
     """Decode strictly: a string that is not the one canonical encoding is malformed."""
     try:
         data = base64_decode(text)
-    except (binascii.Error, ValueError):
+    except BadData:  # itsdangerous wraps every base64 failure in it
         raise MalformedToken("token is not valid base64") from None
     if _b64(data) != text:
         raise MalformedToken("token is not canonical base64")
