@@ -1,6 +1,7 @@
 """The qrpay command line: a thin layer over :mod:`qrpay.api`."""
 
 from . import codes, info, keys  # noqa: F401  (each module registers its commands)
+from . import emergency, reconcile  # noqa: F401
 from .app import app
 
 

@@ -1,0 +1,75 @@
+"""qrpay emergency: kits of open codes, and the log of what was collected under the fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..emergency import CollectionLog
+from .app import JsonFlag, app, desk, emit_json
+from .reconcile import Encoding
+from .tables import text_table
+
+emergency_app = typer.Typer(help="Emergency fallback: kits of open codes and the offline collection log.",
+                            no_args_is_help=True)
+app.add_typer(emergency_app, name="emergency")
+log_app = typer.Typer(help="The collection log: what counters took while the platform was out of reach.",
+                      no_args_is_help=True)
+emergency_app.add_typer(log_app, name="log")
+
+
+@log_app.command("add")
+def log_add(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Option("--code", help="The open code: its id (C0000042) or payment code.")],
+    amount: Annotated[str, typer.Option("--amount", help="Yuan, at most 2 decimals, e.g. 120.00.")],
+    reference: Annotated[str, typer.Option("--reference", help="The business reference the payer entered.")],
+    payer: Annotated[Optional[str], typer.Option("--payer", help="Who paid (person or enterprise).")] = None,
+    at: Annotated[Optional[str], typer.Option("--at", help="When, ISO 8601, e.g. 2024-05-01T14:30 (default: now; no offset = configured time zone).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Log one collection taken through an open code."""
+    log = CollectionLog(desk(ctx))
+    entry, new = log.add(code, amount, reference, payer=payer, at=at)
+    if json_out:
+        emit_json({**log.describe(entry), "new": new})
+    else:
+        info = log.describe(entry)
+        typer.echo(f"{'Logged' if new else 'Already logged'} entry #{entry.id}: {info['code']} "
+                   f"{info['amount']} reference {entry.reference} at {entry.at}")
+
+
+@log_app.command("import")
+def log_import(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(metavar="FILE.csv", help="CSV with columns code, amount, reference[, payer, at].")],
+    encoding: Encoding = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Log every line of a CSV file: all of them, or none if any line is wrong."""
+    log = CollectionLog(desk(ctx))
+    done = log.import_csv(path, encoding=encoding, name=str(path))
+    if json_out:
+        emit_json({"file": done.name, "added": [log.describe(entry) for entry in done.added],
+                   "already_logged": [log.describe(entry) for entry in done.existing]})
+    else:
+        typer.echo(f"Logged {len(done.added)} new entr{'y' if len(done.added) == 1 else 'ies'} from {done.name}"
+                   f" ({len(done.existing)} already logged).")
+
+
+@log_app.command("list")
+def log_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Every logged collection and its status against the statements reconciled so far."""
+    log = CollectionLog(desk(ctx))
+    rows = [log.describe(entry, outcome) for entry, outcome in log.entries()]
+    if json_out:
+        emit_json(rows)
+        return
+    if not rows:
+        typer.echo("Nothing logged yet.", err=True)
+        return
+    typer.echo(text_table(("#", "CODE", "ITEM", "AMOUNT", "REFERENCE", "PAYER", "AT", "STATUS"),
+                          [(row["id"], row["code"], row["item"], row["amount"], row["reference"], row["payer"],
+                            row["at"], row["status"]) for row in rows]))

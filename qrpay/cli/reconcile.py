@@ -1,0 +1,54 @@
+"""qrpay reconcile: hold a platform or bank statement against the collection log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..fileio import check_writable_target
+from ..reconcile import Report, reconcile
+from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
+from .tables import text_table
+
+Encoding = Annotated[Optional[str], typer.Option("--encoding", help="The file's encoding, e.g. gbk (default: detect UTF-8 or GBK).")]
+
+
+def report_text(report: Report) -> str:
+    """The report for people: where it came from, one line per row, the count per class."""
+    statement, run = report.statement, report.run
+    head = (f"Statement #{statement['id']} {statement['name']} ({statement['encoding']}, "
+            f"{'imported now' if report.new_statement else 'imported ' + statement['imported_at']}); "
+            f"run #{run.id} {'recorded now' if report.new_run else 'unchanged since ' + run.at}")
+    table = text_table(
+        ("CLASS", "LINE", "TXN", "PAID AT", "AMOUNT", "CODE", "REFERENCE", "ENTRY", "LOGGED", "WHY"),
+        [(row["class"], row["line"], row["txn_id"], row["paid_at"], row["amount"], row["code"], row["reference"],
+          row["entry"] and f"#{row['entry']}", row["logged_amount"], row["reason"]) for row in report.rows],
+    )
+    counts = "  ".join(f"{cls} {count}" for cls, count in report.summary.items())
+    verdict = "Everything matched." if report.clean else "Discrepancies found."
+    return f"{head}\n\n{table}\n\n{counts}\n{verdict}"
+
+
+@app.command("reconcile")
+def reconcile_command(
+    ctx: typer.Context,
+    statement: Annotated[Path, typer.Argument(metavar="STATEMENT.csv", help="CSV with columns txn_id, paid_at, amount, code, reference.")],
+    encoding: Encoding = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Also write the report as CSV here.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Classify every statement line and every logged collection; exit 0 only when all matched."""
+    if output is not None:
+        check_writable_target(output)
+    report = reconcile(desk(ctx), statement, encoding=encoding, name=str(statement))
+    if output is not None:
+        report.write_csv(output)
+        typer.echo(f"Report written to {output}", err=True)
+    if json_out:
+        emit_json(report.to_dict())
+    else:
+        typer.echo(report_text(report))
+    if not report.clean:
+        raise typer.Exit(EXIT_NEGATIVE)
