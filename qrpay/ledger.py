@@ -115,7 +115,7 @@ def clean_cell(value: str, *, field: str, limit: int, required: bool = True) -> 
     """A trimmed, NFC text cell; ``None`` when empty and not *required*."""
     if not value.strip():
         if required:
-            raise ValueError(f"{field} is empty")
+            raise ValueError("nothing given; this value is required")
         return None
     return clean_text(value, field=field, limit=limit)
 
