@@ -211,7 +211,7 @@ class Qrpay:
     def verify_input(self, text: str) -> list[Verdict]:
         """Verdicts for one command-line input: a file gives one per code found in it."""
         path = Path(text)
-        if not (text.strip() and path.is_file()):
+        if not (text.strip() and _is_file(path)):
             return [self.verify(text)]
         from .scan import read_file
 
@@ -263,3 +263,11 @@ def _token_in_url(url: str) -> str:
     """The token a payload URL ends with (after the last '/' or '=')."""
     cut = max(url.rfind("/"), url.rfind("="))
     return url[cut + 1 :]
+
+
+def _is_file(path: Path) -> bool:
+    """Like Path.is_file, but False for text that cannot even be a file name (too long, say)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False

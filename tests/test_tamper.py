@@ -274,3 +274,8 @@ def test_the_verify_command_survives_bytes_that_are_not_utf8(issued):
                              b"\x80\xff.\xfe", b"2090\xa00000"], capture_output=True, timeout=60)
     assert result.returncode == 1
     assert b"Traceback" not in result.stderr and result.stdout.count(b"MALFORMED") == 2
+
+
+def test_text_too_long_to_be_a_file_name_is_checked_as_a_code(issued):
+    desk, _ = issued
+    assert [verdict.status for verdict in desk.verify_input("A" * 300)] == ["malformed"]
