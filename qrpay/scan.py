@@ -6,6 +6,7 @@ self-check and by ``qrpay verify FILE``.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,14 +23,15 @@ def decode_image(image: object) -> list[str]:
     return [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
-def pdf_pages(path: Path, dpi: int = PDF_DPI) -> Iterator[object]:
-    """Each page of the PDF at *path* as a greyscale PIL image."""
+def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> Iterator[object]:
+    """Each page of a PDF (a path, or the file's bytes) as a greyscale PIL image."""
     import pypdfium2
 
     try:
-        document = pypdfium2.PdfDocument(str(path))
+        document = pypdfium2.PdfDocument(source if isinstance(source, bytes) else str(source))
     except pypdfium2.PdfiumError as exc:
-        raise InputError(f"{path} is not a readable PDF ({exc})") from None
+        name = "the PDF" if isinstance(source, bytes) else source
+        raise InputError(f"{name} is not a readable PDF ({exc})") from None
     try:
         for page in document:
             bitmap = page.render(scale=dpi / 72, grayscale=True)
@@ -39,7 +41,24 @@ def pdf_pages(path: Path, dpi: int = PDF_DPI) -> Iterator[object]:
         document.close()
 
 
-def read_file(path: Path, dpi: int = PDF_DPI) -> list[str]:
+def read_pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> list[list[str]]:
+    """The QR payloads on each page of a PDF, page by page."""
+    return [decode_image(page) for page in pdf_pages(source, dpi)]
+
+
+def read_image_bytes(data: bytes) -> list[str]:
+    """Every QR payload in an encoded image (PNG, JPEG, ...)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return decode_image(image.convert("L"))
+    except (UnidentifiedImageError, OSError):
+        raise InputError("the data is not an image qrpay can read") from None
+
+
+def read_file(path: Path, dpi: float = PDF_DPI) -> list[str]:
     """Every QR payload in an image or PDF file, in page order."""
     path = Path(path)
     if not path.is_file():
@@ -47,12 +66,8 @@ def read_file(path: Path, dpi: int = PDF_DPI) -> list[str]:
     with path.open("rb") as handle:
         head = handle.read(5)
     if head == b"%PDF-":
-        return [text for page in pdf_pages(path, dpi) for text in decode_image(page)]
-    from PIL import Image, UnidentifiedImageError
-
+        return [text for page in read_pdf_pages(path, dpi) for text in page]
     try:
-        with Image.open(path) as image:
-            image.load()
-            return decode_image(image.convert("L"))
-    except (UnidentifiedImageError, OSError):
+        return read_image_bytes(path.read_bytes())
+    except InputError:
         raise InputError(f"{path} is neither an image nor a PDF qrpay can read") from None

@@ -1,0 +1,95 @@
+"""What a renderer needs to know about one code: plain values, no register or catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+KIND_LABELS = {
+    "unified": "全市统一缴款码",
+    "scene": "场景缴款码",
+    "open": "开放式缴款码（一费一码）",
+}
+
+KIND_HINTS = {
+    "unified": "扫码后按页面提示输入缴款通知书或决定书编号",
+    "scene": "扫码后核对缴费项目，按页面提示完成缴费",
+    "open": "扫码后请输入工作人员告知的缴款金额和业务编号",
+}
+
+
+@dataclass(frozen=True)
+class CodeView:
+    """One code as printed: the payload to encode and the words around it."""
+
+    id: str
+    kind: str
+    payload: str
+    payment_code: str
+    name: str  # the item name, or the unified group's title
+    department: str = ""
+    item: str = ""  # catalog item code such as "06"; empty for a group of several items
+    group: str = ""  # unified group name such as "traffic-fine"
+    scene: str = ""
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def kind_hint(self) -> str:
+        return KIND_HINTS.get(self.kind, "")
+
+    @property
+    def validity(self) -> str:
+        """The validity window in words a payer reads: 长期有效, or the dates."""
+        start, end = self.valid_from, self.valid_until
+        if start and end:
+            return f"有效期 {start.isoformat()} 至 {end.isoformat()}"
+        if end:
+            return f"有效期至 {end.isoformat()}"
+        if start:
+            return f"{start.isoformat()} 起有效"
+        return "长期有效"
+
+    def fields(self) -> dict[str, str]:
+        """The values template text can name as ``{field}``."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "kind_label": self.kind_label,
+            "kind_hint": self.kind_hint,
+            "payload": self.payload,
+            "payment_code": self.payment_code,
+            "name": self.name,
+            "department": self.department,
+            "item": self.item,
+            "group": self.group,
+            "scene": self.scene,
+            "validity": self.validity,
+        }
+
+
+#: Every field a template may use, besides the template's own ``[values]``.
+FIELDS = tuple(CodeView("C0000001", "scene", "", "", "").fields())
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to draw, beyond the template: the font, an emblem, PNG scale, data-URI snippet."""
+
+    font: object = None  # a fonts.Font; print templates need one
+    emblem: object = None  # an emblem.Emblem, or None
+    scale: int = 1
+    data_uri: bool = False
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """What a writer produced: the file's bytes and the payloads each page must read back as."""
+
+    data: bytes
+    pages: list[list[str]]
+    check_dpi: float = 0.0  # resolution to rasterise a PDF at for the self-check

@@ -1,0 +1,198 @@
+"""Print templates as PDF: vector QR symbols at exact millimetre sizes, embedded subset CJK font.
+
+The QR symbol is one filled path of rectangles, one per horizontal run of dark modules, drawn
+in a coordinate system scaled to one unit per module so every edge falls on an exact module
+boundary. reportlab's invariant mode leaves out timestamps and random ids: the same inputs give
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import string
+from collections.abc import Iterable, Iterator
+
+from ..errors import RenderError
+from .emblem import Emblem, fit_box
+from .fonts import Font
+from .model import CodeView, Drawn, Options
+from .symbol import Placed, dark_runs, place
+from .templates import Box, Line, Place, Template, Text
+from .text import fit
+from .units import dpi_for, mm_to_pt
+
+BOLD_STROKE = 0.035  # outline width, as a share of the font size, that thickens a "bold" block
+PX_PER_MODULE_CHECK = 6  # pixels per module the self-check rasterises at
+
+
+def _pages(template: Template, views: Iterable[CodeView]) -> Iterator[list[CodeView]]:
+    """The codes of each page: one code in every cell, or the next code in each cell."""
+    if template.fill == "same":
+        for view in views:
+            yield [view] * template.cells_per_page
+        return
+    iterator = iter(views)
+    while page := list(itertools.islice(iterator, template.cells_per_page)):
+        yield page
+
+
+class _Drawer:
+    """Draws cells onto one reportlab canvas; coordinates given in mm from a top-left origin."""
+
+    def __init__(self, canvas: object, template: Template, font: Font, emblem: Emblem | None):
+        self.canvas, self.template, self.font, self.emblem = canvas, template, font, emblem
+
+    @staticmethod
+    def _hex(color: str) -> object:
+        from reportlab.lib.colors import HexColor
+
+        return HexColor(color)
+
+    def _values(self, view: CodeView) -> dict[str, str]:
+        return {**self.template.values, **view.fields()}
+
+    def box(self, box: Box) -> None:
+        c = self.canvas
+        c.setLineWidth(box.line_pt)
+        if box.fill:
+            c.setFillColor(self._hex(box.fill))
+        if box.stroke:
+            c.setStrokeColor(self._hex(box.stroke))
+        args = (mm_to_pt(box.x), -mm_to_pt(box.y + box.height), mm_to_pt(box.width), mm_to_pt(box.height))
+        if box.radius:
+            c.roundRect(*args, mm_to_pt(box.radius), stroke=int(bool(box.stroke)), fill=int(bool(box.fill)))
+        else:
+            c.rect(*args, stroke=int(bool(box.stroke)), fill=int(bool(box.fill)))
+
+    def line(self, line: Line) -> None:
+        c = self.canvas
+        c.setStrokeColor(self._hex(line.color))
+        c.setLineWidth(line.line_pt)
+        c.setDash([mm_to_pt(line.dash_mm)] * 2 if line.dash_mm else [])
+        c.line(mm_to_pt(line.x1), -mm_to_pt(line.y1), mm_to_pt(line.x2), -mm_to_pt(line.y2))
+        c.setDash([])
+
+    def text(self, block: Text, view: CodeView) -> None:
+        values = self._values(view)
+        text = block.text.format_map(values)
+        names = [name for _, name, _, _ in string.Formatter().parse(block.text) if name]
+        if names and not any(values[name] for name in names):
+            return  # a block about something this code does not have, e.g. a scene
+        for name in names:
+            self.font.check(values[name], f"the {name} of {view.id}" if name in view.fields() else f"values.{name}")
+        self.font.check(text, f"template {self.template.name} ({block.text!r})")
+        where = f"the {' / '.join(names)} of {view.id}" if names else f"template text {block.text!r}"
+        lines, size = fit(block, text, self.font.width_pt, where)
+        c = self.canvas
+        c.saveState()
+        writer = c.beginText()
+        writer.setFont(self.font.name, size)
+        color = self._hex(block.color)
+        writer.setFillColor(color)
+        if block.bold:
+            writer.setTextRenderMode(2)
+            c.setStrokeColor(color)
+            c.setLineWidth(size * BOLD_STROKE)
+        for index, line in enumerate(lines):
+            width = self.font.width_pt(line, size)
+            shift = {"left": 0.0, "center": width / 2, "right": width}[block.align]
+            writer.setTextOrigin(mm_to_pt(block.x) - shift, -mm_to_pt(block.y) - index * size * block.leading)
+            writer.textOut(line)
+        c.drawText(writer)
+        c.restoreState()
+
+    def qr(self, placed: Placed, view: CodeView) -> None:
+        spec, c = self.template.qr, self.canvas
+        module, quiet = placed.module_mm, placed.quiet_zone * placed.module_mm
+        outer = (spec.x - quiet, spec.y - quiet, spec.x + spec.size + quiet, spec.y + spec.size + quiet)
+        if outer[0] < -1e-6 or outer[1] < -1e-6 or outer[2] > self.template.cell_width + 1e-6 \
+                or outer[3] > self.template.cell_height + 1e-6:
+            raise RenderError(
+                f"template {self.template.name}: the {placed.quiet_zone}-module quiet zone of {view.id} "
+                f"({quiet:.1f} mm at {module:.2f} mm per module) would leave the cell; move qr.x_mm / qr.y_mm "
+                f"at least {quiet:.1f} mm from the cell edges"
+            )
+        c.saveState()
+        c.translate(mm_to_pt(spec.x), -mm_to_pt(spec.y + spec.size))
+        c.scale(mm_to_pt(module), mm_to_pt(module))
+        n, q = placed.size, placed.quiet_zone
+        c.setFillColor(self._hex("#ffffff"))
+        c.rect(-q, -q, n + 2 * q, n + 2 * q, stroke=0, fill=1)
+        path = c.beginPath()
+        for row, column, length in dark_runs(placed.symbol):
+            path.rect(column, n - 1 - row, length, 1)
+        c.setFillColor(self._hex("#000000"))
+        c.drawPath(path, stroke=0, fill=1)
+        if self.emblem is not None:
+            k, start = placed.knockout, placed.knockout_start
+            c.setFillColor(self._hex("#ffffff"))
+            c.rect(start, n - start - k, k, k, stroke=0, fill=1)
+            x, y, w, h = fit_box(self.emblem.aspect, k - 1)
+            c.drawImage(self._image(), start + 0.5 + x, n - start - k + 0.5 + y, w, h)
+        c.restoreState()
+
+    def _image(self) -> object:
+        from reportlab.lib.utils import ImageReader
+
+        return ImageReader(self.emblem.image)
+
+    def cell(self, where: Place, view: CodeView, placed: Placed) -> None:
+        c, t = self.canvas, self.template
+        c.saveState()
+        if where.rotate == 180:
+            c.translate(mm_to_pt(where.x + t.cell_width), mm_to_pt(t.page_height - where.y - t.cell_height))
+            c.rotate(180)
+        else:
+            c.translate(mm_to_pt(where.x), mm_to_pt(t.page_height - where.y))
+        for box in t.boxes:
+            self.box(box)
+        for line in t.lines:
+            self.line(line)
+        for block in t.texts:
+            self.text(block, view)
+        self.qr(placed, view)
+        c.restoreState()
+
+    def page(self, views: list[CodeView], placed: dict[str, Placed]) -> None:
+        c, t = self.canvas, self.template
+        for where, view in zip(t.places, views):
+            self.cell(where, view, placed[view.id])
+        c.saveState()  # page marks (fold line, cut guides) go over the cells
+        c.translate(0, mm_to_pt(t.page_height))
+        for line in t.page_lines:
+            self.line(line)
+        for block in t.page_texts:
+            self.text(block, views[0])
+        c.restoreState()
+        c.showPage()
+
+
+def write_pdf(template: Template, views: Iterable[CodeView], options: Options) -> Drawn:
+    """The PDF, the payloads each page shows, and the resolution to read them back at."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    buffer = io.BytesIO()
+    size = (mm_to_pt(template.page_width), mm_to_pt(template.page_height))
+    canvas = Canvas(buffer, pagesize=size, invariant=1, pageCompression=1, initialFontName=options.font.name,
+                    lang="zh-CN")
+    canvas.setCreator("qrpay")
+    canvas.setAuthor(template.values.get("authority", ""))
+    emblem = options.emblem
+    drawer = _Drawer(canvas, template, options.font, emblem)
+    pages: list[list[str]] = []
+    smallest = float("inf")
+    ids: list[str] = []  # the first and last code, for the document's subject
+    for views_on_page in _pages(template, views):
+        placed = {view.id: place(template, view, emblem=emblem is not None) for view in views_on_page}
+        smallest = min([smallest, *(p.module_mm for p in placed.values())])
+        drawer.page(views_on_page, placed)
+        pages.append([view.payload for view in views_on_page])
+        ids = ids or [views_on_page[0].id]
+        ids[1:] = [views_on_page[-1].id]
+    if not pages:
+        raise RenderError(f"nothing to render: no codes were given for template {template.name}")
+    canvas.setTitle(template.title)
+    canvas.setSubject(ids[0] if ids[0] == ids[-1] else f"{ids[0]} … {ids[-1]}")
+    canvas.save()
+    return Drawn(buffer.getvalue(), pages, dpi_for(smallest, PX_PER_MODULE_CHECK))

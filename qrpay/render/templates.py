@@ -1,0 +1,481 @@
+"""Declarative layout templates: TOML files the finance bureau can edit without code.
+
+A template describes one *cell* (what is drawn for one code: boxes, lines, text and the QR
+symbol, in millimetres from the cell's top-left corner) and where cells sit on a page. A poster
+has one cell filling the page, a table tent two (one turned upside down), a label sheet a grid.
+``fill = "same"`` draws the page's code in every cell; ``fill = "each"`` gives each cell the next
+code, which is how many codes share a sheet.
+
+Shipped templates live in ``qrpay.templates``; a file of the same name in the user's templates
+folder replaces the shipped one. Every field is checked on loading, and a message names the
+file, the field, the limit and the value found.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from ..errors import InputError, NotFoundError
+from .model import FIELDS
+
+KINDS = ("unified", "scene", "open")
+FORMATS = ("pdf", "web")
+ERROR_LEVELS = ("L", "M", "Q", "H")
+ALIGNS = ("left", "center", "right")
+MIN_QUIET_ZONE = 4  # modules, the minimum ISO/IEC 18004 asks for
+MAX_EMBLEM_AREA = 0.20  # share of the symbol an emblem may cover
+MAX_PAGE_MM = 1200.0
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Text:
+    """A line (or a few wrapped lines) of text; ``x`` is the left edge, centre or right edge per ``align``."""
+
+    text: str
+    x: float
+    y: float  # baseline of the first line
+    size: float  # points
+    min_size: float  # points: the text may shrink this far to fit ``width``
+    width: float | None
+    align: str
+    color: str
+    bold: bool
+    max_lines: int
+    leading: float  # line height as a multiple of the size
+
+
+@dataclass(frozen=True)
+class Box:
+    x: float
+    y: float
+    width: float
+    height: float
+    fill: str | None
+    stroke: str | None
+    line_pt: float
+    radius: float
+
+
+@dataclass(frozen=True)
+class Line:
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+    color: str
+    line_pt: float
+    dash_mm: float  # 0 for a solid line
+
+
+@dataclass(frozen=True)
+class QrSpec:
+    """Where the symbol goes and how small its modules may get.
+
+    ``size`` is the symbol without its quiet zone (ISO's "symbol"); the quiet zone of
+    ``quiet_zone`` modules is added around it, so the module size is ``size`` divided by the
+    modules per side of the symbol alone.
+    """
+
+    x: float
+    y: float
+    size: float
+    min_module: float
+    quiet_zone: int
+    error: str
+    emblem_max_area: float
+
+
+@dataclass(frozen=True)
+class Place:
+    x: float
+    y: float
+    rotate: int  # 0 or 180 degrees
+
+
+@dataclass(frozen=True)
+class WebSpec:
+    module_px: int  # CSS pixels per module at --scale 1
+    dpi: int  # PNG resolution metadata at --scale 1
+    svg_mm: bool  # give the SVG a width and height in millimetres
+    alt: str
+    caption: str
+    link_text: str
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str
+    source: str
+    title: str
+    description: str
+    format: str
+    kinds: tuple[str, ...]
+    qr: QrSpec
+    values: dict[str, str] = field(default_factory=dict)
+    page_width: float = 0.0
+    page_height: float = 0.0
+    cell_width: float = 0.0
+    cell_height: float = 0.0
+    fill: str = "same"
+    places: tuple[Place, ...] = ()
+    boxes: tuple[Box, ...] = ()
+    lines: tuple[Line, ...] = ()
+    texts: tuple[Text, ...] = ()
+    page_lines: tuple[Line, ...] = ()
+    page_texts: tuple[Text, ...] = ()
+    web: WebSpec | None = None
+
+    @property
+    def cells_per_page(self) -> int:
+        return len(self.places)
+
+    @property
+    def extension(self) -> str:
+        """The file extension written when the user names no output file."""
+        return ".pdf" if self.format == "pdf" else ".png"
+
+    def to_dict(self) -> dict:
+        data = {"name": self.name, "title": self.title, "description": self.description,
+                "format": self.format, "kinds": list(self.kinds), "source": self.source,
+                "error": self.qr.error, "min_module_mm": self.qr.min_module}
+        if self.format == "pdf":
+            data.update(page_mm=[self.page_width, self.page_height], qr_size_mm=self.qr.size,
+                        cells_per_page=self.cells_per_page, fill=self.fill)
+        else:
+            data.update(module_px=self.web.module_px, dpi=self.web.dpi, outputs=[".png", ".svg", ".html"])
+        return data
+
+
+# -- reading fields -----------------------------------------------------------------------
+
+
+class _Table:
+    """One TOML table being read, so every message can name file and field."""
+
+    def __init__(self, source: str, where: str, data: object):
+        if not isinstance(data, dict):
+            raise InputError(f"{source}: {where} must be a table of fields, got {data!r}")
+        self.source, self.where, self.data, self.read = source, where, data, set()
+
+    def _get(self, key: str, default: object) -> object:
+        self.read.add(key)
+        if key in self.data:
+            return self.data[key]
+        if default is _REQUIRED:
+            raise InputError(f"{self.source}: {self.name(key)} is required")
+        return default
+
+    def name(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def fail(self, key: str, limit: str, value: object) -> InputError:
+        return InputError(f"{self.source}: {self.name(key)} must be {limit}, got {value!r}")
+
+    def number(self, key: str, low: float, high: float, default: object = _REQUIRED, unit: str = "") -> float:
+        value = self._get(key, default)
+        if value is None:
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise self.fail(key, f"a number from {low:g} to {high:g}{unit}", value)
+        return float(value)
+
+    def integer(self, key: str, low: int, high: int, default: object = _REQUIRED) -> int:
+        value = self._get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(key, f"a whole number from {low} to {high}", value)
+        return value
+
+    def text(self, key: str, default: object = _REQUIRED) -> str:
+        value = self._get(key, default)
+        if not isinstance(value, str):
+            raise self.fail(key, "text", value)
+        return value
+
+    def choice(self, key: str, choices: Iterable[object], default: object = _REQUIRED) -> object:
+        choices = tuple(choices)
+        value = self._get(key, default)
+        if value not in choices:
+            raise self.fail(key, "one of " + ", ".join(map(str, choices)), value)
+        return value
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self._get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, "true or false", value)
+        return value
+
+    def color(self, key: str, default: object = _REQUIRED) -> str | None:
+        value = self._get(key, default)
+        if value is not None and not (isinstance(value, str) and _COLOR.match(value)):
+            raise self.fail(key, 'a colour such as "#1d4f91"', value)
+        return value
+
+    def tables(self, key: str) -> list[_Table]:
+        value = self._get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(key, f"a list of tables ([[{self.name(key)}]])", value)
+        return [_Table(self.source, f"{self.name(key)}[{index}]", item) for index, item in enumerate(value)]
+
+    def table(self, key: str, required: bool = True) -> _Table | None:
+        if key not in self.data and not required:
+            self.read.add(key)
+            return None
+        return _Table(self.source, self.name(key), self._get(key, _REQUIRED))
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.read)
+        if unknown:
+            where = f" in {self.where}" if self.where else ""
+            raise InputError(f"{self.source}: unknown field(s) {', '.join(unknown)}{where}; check the spelling")
+
+
+def _placeholders(table: _Table, key: str, text: str, known: Iterable[str]) -> str:
+    known = set(known)
+    try:
+        parsed = list(string.Formatter().parse(text))
+    except ValueError as exc:
+        raise table.fail(key, "text with {field} placeholders (write {{ for a brace)", text) from exc
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in known or spec or conversion:
+            raise InputError(
+                f"{table.source}: {table.name(key)} names {{{name}}}, which is not a field; "
+                f"known: {', '.join('{' + k + '}' for k in sorted(known))}"
+            )
+    return text
+
+
+def _text(table: _Table, width: float, height: float, known: Iterable[str]) -> Text:
+    size = table.number("size_pt", 4, 200, unit=" pt")
+    block = Text(
+        text=_placeholders(table, "text", table.text("text"), known),
+        x=table.number("x_mm", 0, width, unit=" mm"),
+        y=table.number("y_mm", 0, height, unit=" mm"),
+        size=size,
+        min_size=table.number("min_size_pt", 4, size, default=size, unit=" pt"),
+        width=table.number("width_mm", 1, width, default=None, unit=" mm"),
+        align=table.choice("align", ALIGNS, default="left"),
+        color=table.color("color", default="#000000"),
+        bold=table.flag("bold"),
+        max_lines=table.integer("max_lines", 1, 40, default=1),
+        leading=table.number("leading", 1.0, 3.0, default=1.3),
+    )
+    table.done()
+    return block
+
+
+def _box(table: _Table, width: float, height: float) -> Box:
+    box = Box(
+        x=table.number("x_mm", 0, width, unit=" mm"),
+        y=table.number("y_mm", 0, height, unit=" mm"),
+        width=table.number("width_mm", 0.1, width, unit=" mm"),
+        height=table.number("height_mm", 0.1, height, unit=" mm"),
+        fill=table.color("fill", default=None),
+        stroke=table.color("stroke", default=None),
+        line_pt=table.number("line_pt", 0.1, 20, default=0.5, unit=" pt"),
+        radius=table.number("radius_mm", 0, 50, default=0, unit=" mm"),
+    )
+    table.done()
+    if box.x + box.width > width + 1e-6 or box.y + box.height > height + 1e-6:
+        raise table.fail("width_mm", f"inside the {width:g} x {height:g} mm area", (box.x, box.y, box.width, box.height))
+    return box
+
+
+def _line(table: _Table, width: float, height: float) -> Line:
+    line = Line(
+        x1=table.number("x1_mm", 0, width, unit=" mm"),
+        y1=table.number("y1_mm", 0, height, unit=" mm"),
+        x2=table.number("x2_mm", 0, width, unit=" mm"),
+        y2=table.number("y2_mm", 0, height, unit=" mm"),
+        color=table.color("color", default="#000000"),
+        line_pt=table.number("line_pt", 0.1, 20, default=0.5, unit=" pt"),
+        dash_mm=table.number("dash_mm", 0, 20, default=0, unit=" mm"),
+    )
+    table.done()
+    return line
+
+
+def _qr(table: _Table, width: float | None, height: float | None) -> QrSpec:
+    sized = width is not None
+    spec = QrSpec(
+        x=table.number("x_mm", 0, width, unit=" mm") if sized else 0.0,
+        y=table.number("y_mm", 0, height, unit=" mm") if sized else 0.0,
+        size=table.number("size_mm", 5, min(width, height), unit=" mm") if sized else 0.0,
+        min_module=table.number("min_module_mm", 0.1, 20, unit=" mm"),
+        quiet_zone=table.integer("quiet_zone_modules", MIN_QUIET_ZONE, 20, default=MIN_QUIET_ZONE),
+        error=table.choice("error", ERROR_LEVELS, default="M"),
+        emblem_max_area=table.number("emblem_max_area", 0.01, MAX_EMBLEM_AREA, default=MAX_EMBLEM_AREA),
+    )
+    table.done()
+    if sized and (spec.x + spec.size > width + 1e-6 or spec.y + spec.size > height + 1e-6):
+        raise table.fail("size_mm", f"small enough to stay inside the {width:g} x {height:g} mm cell from "
+                         f"x_mm {spec.x:g}, y_mm {spec.y:g}", spec.size)
+    return spec
+
+
+def _grid(table: _Table, template: _Table, cell_w: float, cell_h: float, page_w: float, page_h: float,
+          ) -> tuple[tuple[Place, ...], tuple[Line, ...]]:
+    columns = table.integer("columns", 1, 50)
+    rows = table.integer("rows", 1, 50)
+    left = table.number("x_mm", 0, page_w, unit=" mm")
+    top = table.number("y_mm", 0, page_h, unit=" mm")
+    gap_x = table.number("gap_x_mm", 0, page_w, default=0, unit=" mm")
+    gap_y = table.number("gap_y_mm", 0, page_h, default=0, unit=" mm")
+    guides = table.flag("cut_guides")
+    guide_color = table.color("guide_color", default="#b0b0b0")
+    table.done()
+    right = left + columns * cell_w + (columns - 1) * gap_x
+    bottom = top + rows * cell_h + (rows - 1) * gap_y
+    if right > page_w + 1e-6 or bottom > page_h + 1e-6:
+        raise InputError(f"{template.source}: grid of {columns} x {rows} cells of {cell_w:g} x {cell_h:g} mm "
+                         f"ends at {right:g} x {bottom:g} mm, outside the {page_w:g} x {page_h:g} mm page")
+    places = tuple(Place(left + c * (cell_w + gap_x), top + r * (cell_h + gap_y), 0)
+                   for r in range(rows) for c in range(columns))
+    lines: list[Line] = []
+    if guides:
+        xs = sorted({p.x for p in places} | {p.x + cell_w for p in places})
+        ys = sorted({p.y for p in places} | {p.y + cell_h for p in places})
+        lines += [Line(x, 0, x, page_h, guide_color, 0.3, 1.5) for x in xs]
+        lines += [Line(0, y, page_w, y, guide_color, 0.3, 1.5) for y in ys]
+    return places, tuple(lines)
+
+
+def _places(template: _Table, cell_w: float, cell_h: float, page_w: float, page_h: float) -> tuple[Place, ...]:
+    places = []
+    for table in template.tables("place"):
+        place = Place(table.number("x_mm", 0, page_w, unit=" mm"), table.number("y_mm", 0, page_h, unit=" mm"),
+                      table.choice("rotate", (0, 180), default=0))
+        table.done()
+        if place.x + cell_w > page_w + 1e-6 or place.y + cell_h > page_h + 1e-6:
+            raise table.fail("x_mm", f"a place where the {cell_w:g} x {cell_h:g} mm cell fits on the page",
+                             (place.x, place.y))
+        places.append(place)
+    return tuple(places) or (Place(0.0, 0.0, 0),)
+
+
+def _web(table: _Table, known: Iterable[str]) -> WebSpec:
+    spec = WebSpec(
+        module_px=table.integer("module_px", 1, 100),
+        dpi=table.integer("dpi", 36, 2400, default=96),
+        svg_mm=table.flag("svg_mm", True),
+        alt=_placeholders(table, "alt", table.text("alt"), known),
+        caption=_placeholders(table, "caption", table.text("caption"), known),
+        link_text=_placeholders(table, "link_text", table.text("link_text"), known),
+    )
+    table.done()
+    return spec
+
+
+def parse_template(name: str, source: str, text: str) -> Template:
+    """A template from TOML *text*; *source* names the file in messages."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{source}: not valid TOML ({exc})") from None
+    top = _Table(source, "", data)
+    fmt = top.choice("format", FORMATS)
+    values_table = top.table("values", required=False)
+    values = {}
+    if values_table is not None:
+        values = {key: values_table.text(key) for key in values_table.data}
+        values_table.done()
+        clash = sorted(set(values) & set(FIELDS))
+        if clash:
+            raise InputError(f"{source}: values.{clash[0]} would hide the code's own field {{{clash[0]}}}; rename it")
+    known = (*FIELDS, *values)
+    kinds = top._get("kinds", list(KINDS))
+    if not isinstance(kinds, list) or not kinds or not set(kinds) <= set(KINDS):
+        raise top.fail("kinds", f"a list drawn from {', '.join(KINDS)}", kinds)
+    common = dict(name=name, source=source, title=top.text("title"), description=top.text("description", ""),
+                  format=fmt, kinds=tuple(kinds), values=values)
+    if fmt == "web":
+        template = Template(**common, qr=_qr(top.table("qr"), None, None), web=_web(top.table("web"), known))
+        top.done()
+        return template
+
+    page = top.table("page")
+    page_w = page.number("width_mm", 20, MAX_PAGE_MM, unit=" mm")
+    page_h = page.number("height_mm", 20, MAX_PAGE_MM, unit=" mm")
+    page_lines = tuple(_line(t, page_w, page_h) for t in page.tables("line"))
+    page_texts = tuple(_text(t, page_w, page_h, known) for t in page.tables("text"))
+    page.done()
+    cell = top.table("cell", required=False)
+    cell_w, cell_h = page_w, page_h
+    if cell is not None:
+        cell_w = cell.number("width_mm", 5, page_w, unit=" mm")
+        cell_h = cell.number("height_mm", 5, page_h, unit=" mm")
+        cell.done()
+    grid = top.table("grid", required=False)
+    if grid is not None:
+        places, guides = _grid(grid, top, cell_w, cell_h, page_w, page_h)
+        page_lines += guides
+    else:
+        places = _places(top, cell_w, cell_h, page_w, page_h)
+    template = Template(
+        **common,
+        qr=_qr(top.table("qr"), cell_w, cell_h),
+        page_width=page_w,
+        page_height=page_h,
+        cell_width=cell_w,
+        cell_height=cell_h,
+        fill=top.choice("fill", ("same", "each"), default="same"),
+        places=places,
+        boxes=tuple(_box(t, cell_w, cell_h) for t in top.tables("box")),
+        lines=tuple(_line(t, cell_w, cell_h) for t in top.tables("line")),
+        texts=tuple(_text(t, cell_w, cell_h, known) for t in top.tables("text")),
+        page_lines=page_lines,
+        page_texts=page_texts,
+    )
+    top.done()
+    return template
+
+
+# -- finding templates --------------------------------------------------------------------
+
+
+def _shipped() -> dict[str, object]:
+    folder = resources.files("qrpay.templates")
+    return {entry.name[:-5]: entry for entry in folder.iterdir() if entry.name.endswith(".toml")}
+
+
+def _user(user_dir: Path | None) -> dict[str, Path]:
+    if user_dir is None or not user_dir.is_dir():
+        return {}
+    return {path.stem: path for path in user_dir.glob("*.toml") if _NAME.match(path.stem)}
+
+
+def template_names(user_dir: Path | None = None) -> list[str]:
+    return sorted(set(_shipped()) | set(_user(user_dir)))
+
+
+def load_template(name: str, user_dir: Path | None = None) -> Template:
+    """The template called *name*: the user's file if there is one, else the shipped one."""
+    if not _NAME.match(name):
+        raise InputError(f"template name {name!r} must be lowercase letters, digits and '-', e.g. poster-a4")
+    user = _user(user_dir)
+    if name in user:
+        path = user[name]
+        try:
+            text = path.read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot read template as UTF-8 text ({exc})") from None
+        return parse_template(name, str(path), text)
+    shipped = _shipped()
+    if name not in shipped:
+        known = ", ".join(template_names(user_dir))
+        raise NotFoundError(f"unknown template {name!r}; choose one of: {known} (see 'qrpay templates')")
+    return parse_template(name, f"{name}.toml (shipped)", shipped[name].read_text("utf-8"))
+
+
+def list_templates(user_dir: Path | None = None) -> list[Template]:
+    return [load_template(name, user_dir) for name in template_names(user_dir)]

@@ -1,0 +1,1 @@
+"""The layout templates shipped with qrpay (TOML files read with importlib.resources)."""
