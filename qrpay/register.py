@@ -7,14 +7,17 @@ timeout let several qrpay processes work at once. A file that is not a qrpay reg
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from .codes import Code, code_id
-from .errors import NotFoundError, RegisterError
+from .errors import InputError, NotFoundError, RegisterError
+from .fileio import check_writable_target
 
 APPLICATION_ID = 0x51525059  # "QRPY"
 BUSY_TIMEOUT_S = 30.0
@@ -136,76 +139,191 @@ def _code(row: sqlite3.Row | tuple) -> Code:
                 payload, payment_code, qr_version, created_at, revoked_at, revoked_reason)
 
 
+# -- files -----------------------------------------------------------------------------------
+
+UNTOUCHED = "it was left untouched"
+RESTORE_HINT = "restore your latest backup with 'qrpay restore FILE'"
+
+
+def _foreign(path: Path) -> RegisterError:
+    return RegisterError(f"{path} is an SQLite database of another program, not a qrpay register; {UNTOUCHED}")
+
+
+def _check_schema(path: Path, version: int) -> int:
+    if version > len(MIGRATIONS):
+        raise RegisterError(
+            f"register {path} has schema version {version}, newer than this qrpay knows "
+            f"({len(MIGRATIONS)}); upgrade qrpay to use it ({UNTOUCHED})"
+        )
+    return version
+
+
+def _unusable(path: Path, exc: sqlite3.Error) -> RegisterError:
+    """The error for an SQLite failure while opening *path*: damage, or something in the way."""
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return RegisterError(f"register {path} is damaged ({exc}); {RESTORE_HINT}; {UNTOUCHED}")
+    return RegisterError(f"cannot open register {path}: {exc}")
+
+
+def _read_only_because(path: Path) -> str | None:
+    """Why the register at *path* can only be read, or None when it can be written.
+
+    A file or folder without any write bit counts as read-only even for root, who could
+    write it anyway: someone marked it so on purpose.
+    """
+    for target, what in ((path, "the file"), (path.parent, f"its folder {path.parent}")):
+        if not (os.access(target, os.W_OK) and target.stat().st_mode & 0o222):
+            return f"{what} is read-only (chmod u+w {target} makes it writable)"
+    return None
+
+
+def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+    """Connect to *path*. A read-only register nobody can be changing opens immutable, so
+    SQLite needs no -wal/-shm beside it (it could not create them in a read-only folder)."""
+    uri = path.absolute().as_uri()
+    if readonly:
+        unchanging = _read_only_because(path) is not None and not Path(f"{path}-wal").exists()
+        uri += "?immutable=1" if unchanging else "?mode=ro"
+    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+
+
+def _build_new(path: Path, fill: Callable[[sqlite3.Connection], None]) -> bool:
+    """Write a new SQLite file beside *path* with *fill*, then give it the name *path*.
+
+    Returns False, replacing nothing, when *path* exists by then. Nobody ever sees half a file.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+        os.close(handle)
+    except OSError as exc:
+        raise RegisterError(f"cannot write {path}: {exc.strerror}") from None
+    tmp = Path(name)
+    try:
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            fill(db)
+        finally:
+            db.close()
+        return _link(tmp, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise RegisterError(f"cannot write {path}: {exc}") from None
+    finally:
+        for leftover in (tmp, *(Path(f"{tmp}{end}") for end in ("-journal", "-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
+
+
+def _link(tmp: Path, path: Path) -> bool:
+    """Give *tmp* the name *path* unless that exists (atomically where hard links work)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    except OSError:  # a filesystem without hard links
+        if path.exists():
+            return False
+        os.replace(tmp, path)
+    return True
+
+
 class Register:
     """An open register. Use :meth:`open`; close it (or use ``with``) when done."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection):
+    def __init__(self, path: Path, connection: sqlite3.Connection, *, read_only_because: str | None = None):
         self.path = path
         self.db = connection
+        self.read_only_because = read_only_because  # None when the register can be written
 
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = True) -> Register:
+    def open(cls, path: Path, *, create: bool = True, readonly: bool = False) -> Register:
+        """Open the register at *path*, creating it when allowed; read-only when asked or when
+        its file or folder is. Anything but a healthy register this qrpay understands is
+        refused before SQLite could write to it."""
         path = Path(path)
-        existed = path.exists()
-        if existed:
-            cls._check_header(path)
-        elif not create:
-            raise RegisterError(f"no register at {path}; mint a code first or set QRPAY_HOME")
-        else:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise RegisterError(f"cannot create {path.parent}: {exc.strerror}") from None
+        if not path.exists():
+            if not create or readonly:
+                raise RegisterError(f"no register at {path}; mint a code first or set QRPAY_HOME")
+            cls._create(path)
+        cls._check_header(path)
+        because = "it was opened read-only" if readonly else _read_only_because(path)
         try:
-            db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+            db = _connect(path, readonly=because is not None)
         except sqlite3.Error as exc:
             raise RegisterError(f"cannot open register {path}: {exc}") from None
-        register = cls(path, db)
+        register = cls(path, db, read_only_because=because)
         try:
-            register._prepare(existed)
+            register._prepare()
         except sqlite3.DatabaseError as exc:
             db.close()
-            raise RegisterError(f"register {path} is damaged or not a database ({exc}); it was left untouched") from None
+            raise _unusable(path, exc) from None
         except BaseException:
             db.close()
             raise
         return register
 
+    @classmethod
+    def _create(cls, path: Path) -> None:
+        """Build a migrated register beside *path* and link it into place, so that no process
+        ever opens half of one; if another process was first, its register is kept."""
+
+        def fill(db: sqlite3.Connection) -> None:
+            cls(path, db)._migrate()
+            db.execute("PRAGMA journal_mode = WAL")
+
+        _build_new(path, fill)
+
     @staticmethod
     def _check_header(path: Path) -> None:
+        """Refuse, from its first 100 bytes alone, a file that is not a register this qrpay can use."""
         try:
             with path.open("rb") as handle:
-                head = handle.read(len(SQLITE_MAGIC))
+                head = handle.read(100)
         except OSError as exc:
             raise RegisterError(f"cannot read register {path}: {exc.strerror}") from None
-        if head != SQLITE_MAGIC:
-            raise RegisterError(f"{path} is not a qrpay register (not an SQLite database); it was left untouched")
+        if not head:
+            raise RegisterError(
+                f"register {path} is an empty file, not a qrpay register; {UNTOUCHED} "
+                "(if it should hold nothing, delete it and qrpay starts a new one)"
+            )
+        if not head.startswith(SQLITE_MAGIC):
+            raise RegisterError(f"{path} is not a qrpay register (not an SQLite database); {UNTOUCHED}")
+        if len(head) < 100:
+            raise RegisterError(f"register {path} is truncated ({len(head)} bytes); {RESTORE_HINT}; {UNTOUCHED}")
+        if int.from_bytes(head[68:72], "big") != APPLICATION_ID:
+            raise _foreign(path)
+        _check_schema(path, int.from_bytes(head[60:64], "big"))
 
-    def _prepare(self, existed: bool) -> None:
+    def _check(self) -> int:
+        """Check what SQLite sees (the file's header can lag behind its -wal); return the schema version."""
+        if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            raise _foreign(self.path)
+        version = self._check_version()
+        problems = [line for row in self.db.execute("PRAGMA quick_check") for line in row[0].splitlines()]
+        if problems != ["ok"]:
+            detail = next(line for line in problems if not line.startswith("***"))
+            raise RegisterError(f"register {self.path} is damaged ({detail}); {RESTORE_HINT}; {UNTOUCHED}")
+        return version
+
+    def _prepare(self) -> None:
         db = self.db
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
-        if existed and app_id != APPLICATION_ID:
-            raise RegisterError(f"{self.path} is an SQLite database of another program, not a qrpay register; it was left untouched")
-        self._check_version()
+        version = self._check()
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
         db.execute("PRAGMA foreign_keys = ON")
-        if db.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
+        if self.read_only_because:
+            if version < len(MIGRATIONS):
+                raise RegisterError(f"register {self.path} needs upgrading for this qrpay, but {self.read_only_because}")
+            return
+        if version < len(MIGRATIONS):
             self._migrate()
         try:
             db.execute("PRAGMA journal_mode = WAL")
         except sqlite3.OperationalError:
-            pass  # a read-only register still reads in its current journal mode
+            pass  # another process is busy with it; a later open switches
 
     def _check_version(self) -> int:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise RegisterError(
-                f"register {self.path} has schema version {version}, newer than this qrpay knows "
-                f"({len(MIGRATIONS)}); upgrade qrpay to use it"
-            )
-        return version
+        return _check_schema(self.path, self.db.execute("PRAGMA user_version").fetchone()[0])
 
     def _migrate(self) -> None:
         with self.transaction():
@@ -229,27 +347,70 @@ class Register:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _check_writable(self) -> None:
+        if self.read_only_because:
+            raise RegisterError(f"cannot change register {self.path}: {self.read_only_because}; reading it still works")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken at once (BEGIN IMMEDIATE) so concurrent writers queue."""
+        self._check_writable()
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             raise RegisterError(f"cannot write register {self.path}: {exc}") from None
         try:
             yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            try:
-                self.db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
+            self.db.execute("COMMIT")
+        except BaseException as exc:
+            if self.db.in_transaction:
                 self.db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.OperationalError):  # disk full, I/O error, locked too long
                 raise RegisterError(f"cannot write register {self.path}: {exc}") from None
+            raise
 
     def migrations(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT name FROM migrations ORDER BY name")]
+
+    # -- backup ----------------------------------------------------------------------------
+
+    def backup(self, target: Path) -> Path:
+        """Copy the register to the new file *target* with SQLite's online backup, which is
+        consistent even while others write. The copy is one self-contained file (no -wal);
+        an existing file is never overwritten."""
+        target = check_writable_target(Path(target))
+        taken = f"{target} already exists; a backup never overwrites a file, so give a new name"
+        if target.exists():
+            raise InputError(taken)
+
+        def fill(copy: sqlite3.Connection) -> None:
+            self.db.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")
+
+        if not _build_new(target, fill):
+            raise InputError(taken)
+        return target
+
+    def restore(self, source: Path) -> Path:
+        """Replace the register's contents with the backup *source*, after checking it and
+        saving the current contents beside the register; returns that safety copy's path.
+        Other qrpay processes should be stopped: what they write meanwhile is lost."""
+        source = Path(source)
+        if not source.is_file():
+            raise NotFoundError(f"no backup file {source}")
+        self._check_writable()
+        self._check_header(source)
+        try:
+            backup = Register(source, _connect(source, readonly=True), read_only_because="it is a backup")
+            with backup:
+                backup._check()
+                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                kept = self.backup(self.path.with_name(f"{self.path.name}.before-restore-{stamp}"))
+                backup.db.backup(self.db)
+        except sqlite3.DatabaseError as exc:
+            raise _unusable(source, exc) from None
+        self._prepare()  # a backup from an older qrpay is brought up to date
+        return kept
 
     # -- codes -----------------------------------------------------------------------------
 
