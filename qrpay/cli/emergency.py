@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..emergency import CollectionLog
+from ..kit import make_kit
 from .app import JsonFlag, app, desk, emit_json
 from .reconcile import Encoding
 from .tables import text_table
@@ -18,6 +19,27 @@ app.add_typer(emergency_app, name="emergency")
 log_app = typer.Typer(help="The collection log: what counters took while the platform was out of reach.",
                       no_args_is_help=True)
 emergency_app.add_typer(log_app, name="log")
+
+
+@emergency_app.command("kit")
+def kit(
+    ctx: typer.Context,
+    items: Annotated[Optional[list[str]], typer.Option("--item", help="Emergency-eligible item, e.g. 06; repeat for several (default: every eligible item).")] = None,
+    valid_from: Annotated[Optional[str], typer.Option("--valid-from", help="First valid day of the codes, YYYY-MM-DD.")] = None,
+    valid_until: Annotated[Optional[str], typer.Option("--valid-until", help="Last valid day of the codes, YYYY-MM-DD.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="PDF to write (default: output/emergency-kit-<today>.pdf).")] = None,
+    font: Annotated[Optional[Path], typer.Option("--font", help="TrueType font (.ttf/.ttc) for the text (default: WenQuanYi Micro Hei).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Print-ready kit: a cover listing the codes, then each item's emergency poster and staff log sheet."""
+    done = make_kit(desk(ctx), output, items=items, valid_from=valid_from, valid_until=valid_until, font=font)
+    if json_out:
+        emit_json(done.to_dict())
+        return
+    typer.echo(f"Wrote {done.path}  ({done.pages} pages; self-check read {len(done.codes)} code(s) back)")
+    for code in done.codes:
+        typer.echo(f"  {code.id}  item {code.number:02d}  {code.payment_code}  "
+                   f"{'minted now' if code.id in done.minted else 'reused'}")
 
 
 @log_app.command("add")
