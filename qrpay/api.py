@@ -21,6 +21,8 @@ from .errors import InputError, KeyringError, MalformedToken
 from .keys import Key, Keyring
 from .qr import version_of
 from .register import Register
+from .render import CodeView, Rendered, Template, list_templates, load_template
+from .render import render as draw
 
 STATUSES = ("genuine", "forged", "revoked", "expired", "not-yet-valid", "unknown-key",
             "malformed", "not-found", "no-code-found")
@@ -191,6 +193,57 @@ class Qrpay:
                 "Revoke or let them expire first, or pass --force"
             )
         return self.keyring.retire(kid)
+
+    # -- rendering -------------------------------------------------------------------------
+
+    def templates(self) -> list[Template]:
+        """The layout templates: the shipped ones, and the user's (which replace same-named ones)."""
+        return list_templates(self.settings.user_templates_dir)
+
+    def view(self, code: Code) -> CodeView:
+        """A code as the render layer needs it: payload, payment code and the catalog's names."""
+        info = self.describe(code)
+        subject = self.subject(code)
+        department = info["department"]
+        if isinstance(subject, Group):
+            departments = {self.catalog.items[i].department for i in subject.items if i in self.catalog.items}
+            department = departments.pop() if len(departments) == 1 else None
+        return CodeView(id=code.id, kind=code.kind, payload=code.payload, payment_code=code.payment_code,
+                        name=info["name"], department=department or "", item=info["item"] or "",
+                        group=info["group"] or "", scene=code.scene or "", valid_from=code.valid_from,
+                        valid_until=code.valid_until)
+
+    def render(self, code_id: str, template: str, output: Path | str | None = None, *,
+               emblem: Path | str | None = None, scale: int = 1, data_uri: bool = False,
+               font: Path | str | None = None) -> Rendered:
+        """Render one code with *template*, self-checked, and record the file in the register.
+
+        Without *output* the file goes to ``output/<ID>-<template>.<ext>`` under the current
+        folder; a file already there is replaced only if qrpay recorded it for this code.
+        A label sheet is filled with copies of the code.
+        """
+        code = self.get(code_id)
+        if code.revoked:
+            raise InputError(f"code {code.id} was revoked on {code.revoked_at} ({code.revoked_reason}); "
+                             "mint a new code instead of printing this one")
+        if code.window_status(self.today()) == "expired":
+            raise InputError(f"code {code.id} expired on {code.valid_until}; mint a new open code to print")
+        layout = load_template(template, self.settings.user_templates_dir)
+        path = Path(output) if output is not None else self._default_output(code, layout)
+        copies = layout.cells_per_page if layout.fill == "each" else 1
+
+        def record(result: Rendered) -> None:
+            self.register.add_render(code.serial, layout.name, str(result.path.resolve()), result.sha256)
+
+        return draw(layout, [self.view(code)] * copies, path, font=font or self.settings.font, emblem=emblem,
+                    scale=scale, data_uri=data_uri, record=record)
+
+    def _default_output(self, code: Code, layout: Template) -> Path:
+        path = Path("output") / f"{code.id}-{layout.name}{layout.extension}"
+        if path.exists() and str(path.resolve()) not in {r["path"] for r in self.register.renders(code.serial)}:
+            raise InputError(f"{path} exists and qrpay did not write it for {code.id}; "
+                             "name the output with -o to replace it")
+        return path
 
     # -- verifying -------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from . import codes, info, keys  # noqa: F401  (each module registers its commands)
 from . import emergency, reconcile  # noqa: F401
+from . import render  # noqa: F401
 from . import admin  # noqa: F401
 from .app import app
 
