@@ -175,7 +175,7 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
     assert failure is not None
     line = data.count(b"\n", 0, failure.start) + 1
     column = _column_at(name, data, failure.start, candidates[0])
-    bad = data[failure.start:failure.start + 4].hex(" ")
+    bad = data[failure.start:failure.end].hex(" ")
     if encoding:
         raise InputError(f"{name}, line {line}, column {column}: bytes {bad} are not {encoding} text; "
                          "check the --encoding you gave, or leave it out to detect UTF-8 and GBK")

@@ -177,3 +177,17 @@ def test_cli_bad_statement_is_one_error_line_exit_2(cli, tmp_path, desk, code):
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "line 2, column reference" in result.stderr
     assert set(Books(desk.register).counts().values()) == {0}
+
+
+def test_a_code_signed_by_a_retired_key_is_an_unknown_code(tmp_path, desk, code):
+    scene, _ = desk.mint_scene("06", "window 3")
+    desk.keyring.rotate()
+    desk.retire_key(1, force=True)
+    report = reconcile(desk, statement(tmp_path / "s.csv", f"T1,2024-05-01 09:05,120,{scene.payment_code},R1"))
+    assert classes(report) == [("unknown_code", 2, None)] and "retired" in report.rows[0]["reason"]
+
+
+def test_a_payment_through_a_scene_code_is_unlogged(tmp_path, desk):
+    scene, _ = desk.mint_scene("06", "window 3")
+    report = reconcile(desk, statement(tmp_path / "s.csv", f"T1,2024-05-01 09:05,120,{scene.payload},R1"))
+    assert classes(report) == [("unlogged", 2, None)]
