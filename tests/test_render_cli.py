@@ -119,6 +119,14 @@ def test_bad_input_is_one_error_line_exit_2_and_nothing_written(cli, desk, scene
     assert desk.register.renders(scene.serial) == []
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, where nobody may create files")
+def test_unwritable_folder_is_an_error(cli, desk, scene, workdir):
+    result = cli("render", scene.id, "-t", "poster-a4", "-o", "/proc/poster.pdf")
+    assert result.exit_code == 2 and result.stderr.startswith("Error: cannot write /proc/poster.pdf")
+    assert len(result.stderr.splitlines()) == 1
+    assert not Path("/proc/poster.pdf").exists() and desk.register.renders(scene.serial) == []
+
+
 def test_unknown_id_is_an_error(cli, desk, workdir):
     result = cli("render", "C0000099", "-t", "poster-a4")
     assert result.exit_code == 2 and result.stderr.startswith("Error: no code C0000099")

@@ -46,7 +46,7 @@ def templates(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         return
     for template in found:
         size = f"QR {template.qr.size:g} mm" if template.format == "pdf" else f"{template.web.module_px} px/module"
-        typer.echo(f"{template.name:<14} {template.format:<4} {size:<14} min module {template.qr.min_module:g} mm  {template.title}")
+        typer.echo(f"{template.name:<14} {template.format:<4} {size:<14} min module {template.qr.min_module:.1f} mm  {template.title}")
 
 
 @app.command()

@@ -7,7 +7,7 @@ starts a line.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from ..errors import RenderError
 from .templates import Text
@@ -49,18 +49,32 @@ def wrap(text: str, width_pt: float | None, size: float, measure: Measure) -> li
     return lines
 
 
-def fit(block: Text, text: str, measure: Measure, where: str) -> tuple[list[str], float]:
-    """The lines and size (pt) *text* takes in *block*; RenderError if it cannot fit."""
-    width = mm_to_pt(block.width) if block.width else None
+def _sizes(block: Text) -> Iterator[float]:
     size = block.size
-    while True:
+    while size > block.min_size:
+        yield size
+        size -= SHRINK_STEP_PT
+    yield block.min_size
+
+
+def fit(block: Text, text: str, measure: Measure, where: str) -> tuple[list[str], float]:
+    """The lines and size (pt) *text* takes in *block*; RenderError if it cannot fit.
+
+    Shrinking comes first, so a heading stays on one line while it can; only text that will not
+    fit on its own lines even at the smallest size is wrapped, at the largest size that fits.
+    """
+    width = mm_to_pt(block.width) if block.width else None
+    paragraphs = [line.strip() for line in text.split("\n")]
+    if len(paragraphs) <= block.max_lines:
+        for size in _sizes(block):
+            if width is None or all(measure(line, size) <= width + 1e-6 for line in paragraphs):
+                return paragraphs, size
+    for size in _sizes(block):
         lines = wrap(text, width, size, measure)
-        too_wide = width is not None and any(measure(line, size) > width + 1e-6 for line in lines)
-        if len(lines) <= block.max_lines and not too_wide:
+        if len(lines) <= block.max_lines and (width is None or all(measure(line, size) <= width + 1e-6 for line in lines)):
             return lines, size
-        if size <= block.min_size:
-            raise RenderError(
-                f"{where} is too long for its place: {text!r} needs {len(lines)} line(s) of {block.width:g} mm "
-                f"at {size:g} pt, the template allows {block.max_lines}; shorten it or edit the template"
-            )
-        size = max(block.min_size, size - SHRINK_STEP_PT)
+    across = f" of {block.width:g} mm" if block.width else ""
+    raise RenderError(
+        f"{where} is too long for its place: {text!r} needs {len(lines)} line(s){across} "
+        f"at {block.min_size:g} pt, the template allows {block.max_lines}; shorten it or edit the template"
+    )
