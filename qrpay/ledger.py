@@ -77,10 +77,6 @@ def format_amount(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
-def to_decimal(fen: int) -> Decimal:
-    return Decimal(fen).scaleb(-2)
-
-
 def from_decimal(amount: Decimal) -> int:
     """Whole fen for a catalog limit (already checked to have at most two decimals)."""
     return int(amount * 100)
@@ -192,11 +188,11 @@ def read_table(path: Path, name: str, required: Sequence[str], optional: Sequenc
         raise InputError(f"{name} is a folder; give a CSV file") from None
     except OSError as exc:
         raise InputError(f"cannot read {name}: {exc.strerror}") from None
+    if encoding is None and b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise InputError(f"{name}, line {line}: contains NUL bytes, so it is not a CSV text file "
+                         "(a spreadsheet, PDF or UTF-16 export?); save it as CSV UTF-8")
     text, used = decode(data, name, encoding)
-    if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise InputError(f"{name}, line {line}: contains NUL characters, so it is not a CSV text file; "
-                         "save it as CSV (UTF-8)")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     expected = ", ".join((*required, *optional))
     try:

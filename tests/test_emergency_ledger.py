@@ -179,3 +179,11 @@ def test_a_genuine_payment_without_an_entry_is_unlogged_and_an_entry_without_one
 
 def test_summary_always_has_every_class():
     assert summarize(["matched", "matched", "unpaid"]) == {**dict.fromkeys(CLASSES, 0), "matched": 2, "unpaid": 1}
+
+
+def test_a_binary_or_utf16_file_is_refused_as_not_csv_text(tmp_path: Path):
+    path = tmp_path / "s.csv"
+    path.write_bytes("txn_id,paid_at\n".encode("utf-16"))
+    with pytest.raises(InputError, match=r"s\.csv, line 1: contains NUL bytes"):
+        read_table(path, "s.csv", ("txn_id",))
+    assert read_table(path, "s.csv", ("txn_id",), encoding="utf-16").columns == ("txn_id", "paid_at")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qrpay import Qrpay
+from qrpay import Qrpay, Settings
 from qrpay.books import Books
 from qrpay.emergency import CollectionLog
 from qrpay.errors import InputError
@@ -168,3 +168,11 @@ def test_cli_log_import_of_an_undecodable_file_needs_an_encoding(cli, desk, tmp_
     result = cli("emergency", "log", "import", path)
     assert result.exit_code == 2 and "line 2, column reference" in result.stderr and "--encoding" in result.stderr
     assert Books(desk.register).counts()["log_entries"] == 0
+
+
+def test_times_without_offset_use_the_configured_time_zone(home, keyring, monkeypatch):
+    monkeypatch.setenv("QRPAY_TZ", "Europe/Berlin")
+    with Qrpay(Settings.load(home=home)) as berlin:
+        code, _ = berlin.mint_open("06")
+        entry, _ = CollectionLog(berlin).add(code.id, "1", "R1", at="2024-05-01 10:00")
+    assert entry.at == "2024-05-01T10:00:00+02:00"

@@ -191,3 +191,13 @@ def test_a_payment_through_a_scene_code_is_unlogged(tmp_path, desk):
     scene, _ = desk.mint_scene("06", "window 3")
     report = reconcile(desk, statement(tmp_path / "s.csv", f"T1,2024-05-01 09:05,120,{scene.payload},R1"))
     assert classes(report) == [("unlogged", 2, None)]
+
+
+def test_the_validity_window_is_judged_by_the_date_in_the_configured_time_zone(tmp_path, desk):
+    last = desk.today() + timedelta(days=30)
+    windowed, _ = desk.mint_open("06", valid_until=last)
+    report = reconcile(desk, statement(tmp_path / "s.csv",
+                                       f"T1,{last}T23:59:00+08:00,10,{windowed.payload},R1",
+                                       f"T2,{last}T16:30:00Z,10,{windowed.payload},R2"))
+    assert classes(report) == [("unlogged", 2, None), ("expired", 3, None)]
+    assert f"not on {last + timedelta(days=1)}" in report.rows[1]["reason"]
