@@ -141,7 +141,7 @@ class Table:
     rows: list[Row] = field(default_factory=list)
 
 
-def _column_at(name: str, data: bytes, start: int, encoding: str) -> str:
+def _column_at(data: bytes, start: int, encoding: str) -> str:
     """Which column the byte at *start* falls in, for a message about undecodable bytes."""
     line_start = data.rfind(b"\n", 0, start) + 1
     before = data[line_start:start].decode(encoding, errors="replace")
@@ -170,7 +170,7 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
         return text.removeprefix("\ufeff"), candidate
     assert failure is not None
     line = data.count(b"\n", 0, failure.start) + 1
-    column = _column_at(name, data, failure.start, candidates[0])
+    column = _column_at(data, failure.start, candidates[0])
     bad = data[failure.start:failure.end].hex(" ")
     if encoding:
         raise InputError(f"{name}, line {line}, column {column}: bytes {bad} are not {encoding} text; "
@@ -246,12 +246,13 @@ class Problems:
             return None
 
     def check(self) -> None:
+        """Raise the first problem, saying how many more there are; nothing if all was well."""
         if not self.found:
             return
-        more = f"{len(self.found) - 1} more problem(s) in the file" if len(self.found) > 1 else ""
-        if self.name is None:
-            raise InputError(self.found[0] + (f" ({more.replace(' in the file', '')})" if more else ""))
-        raise InputError(f"{self.found[0]} (nothing was recorded from {self.name}{'; ' + more if more else ''})")
+        notes = [f"nothing was recorded from {self.name}"] if self.name else []
+        if len(self.found) > 1:
+            notes.append(f"{len(self.found) - 1} more problem(s)")
+        raise InputError(f"{self.found[0]} ({'; '.join(notes)})" if notes else self.found[0])
 
 
 def read_cells(problems: Problems, row: Row, parsers: dict[str, Callable[[str], object]]) -> dict | None:
