@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -126,3 +127,15 @@ def test_the_signature_is_checked_in_constant_time(listed, desk, monkeypatch):
     monkeypatch.setattr(hmac, "compare_digest", lambda a, b: calls.append(1) or real(a, b))
     assert revocations.check(path, desk.keyring).valid
     assert calls
+
+
+def test_the_signature_follows_the_recipe_in_security_md(listed, desk):
+    """The platform reimplements the check from docs/SECURITY.md, so pin it with the standard library."""
+    path, _, _ = listed
+    document = json.loads(path.read_text("utf-8"))
+    key = desk.keyring.get(document["kid"]).secret
+    derived = hmac.new(key, b"qrpay.revocations.v1", hashlib.sha256).digest()
+    body = json.dumps({k: v for k, v in document.items() if k != "signature"}, sort_keys=True,
+                      separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    expected = base64.urlsafe_b64encode(hmac.new(derived, body, hashlib.sha256).digest()).rstrip(b"=")
+    assert hmac.compare_digest(expected.decode(), document["signature"])
