@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
@@ -20,7 +21,7 @@ from .config import Settings
 from .errors import InputError, KeyringError, MalformedToken
 from .keys import Key, Keyring
 from .qr import version_of
-from .register import Register
+from .register import Purpose, Register
 from .render import CodeView, Rendered, Template, list_templates, load_template
 from .render import render as draw
 
@@ -118,18 +119,23 @@ class Qrpay:
         existing = self.register.find_live(kind, number, scene, valid_from, valid_until)
         if existing:
             return existing, False
+        purpose = Purpose(kind, number, scene, valid_from, valid_until)
+        return self.register.mint(*purpose, lambda serial: self._seal(serial, purpose))
+
+    def mint_many(self, purposes: Iterable[Purpose]) -> list[tuple[Code, bool]]:
+        """A code for each purpose, existing or new, minted in one register transaction: all or none."""
+        return self.register.mint_many(purposes, self._seal)
+
+    def _seal(self, serial: int, purpose: Purpose) -> dict:
+        """The signed fields of the new code that received *serial*."""
+        if serial > token.MAX_SERIAL:
+            raise InputError(f"the register is full ({token.MAX_SERIAL} codes); start a new register")
         key = self.keyring.signing_key
-
-        def seal(serial: int) -> dict:
-            if serial > token.MAX_SERIAL:
-                raise InputError(f"the register is full ({token.MAX_SERIAL} codes); start a new register")
-            claims = token.Claims(kind, key.kid, number, serial, valid_from, valid_until)
-            signed = token.sign(claims, key.secret)
-            payload = self.settings.base_url + signed
-            return {"kid": key.kid, "token": signed, "payload": payload,
-                    "payment_code": paycode.make(kind, number, serial), "qr_version": version_of(payload)}
-
-        return self.register.mint(kind, number, scene, valid_from, valid_until, seal)
+        claims = token.Claims(purpose.kind, key.kid, purpose.number, serial, purpose.valid_from, purpose.valid_until)
+        signed = token.sign(claims, key.secret)
+        payload = self.settings.base_url + signed
+        return {"kid": key.kid, "token": signed, "payload": payload,
+                "payment_code": paycode.make(purpose.kind, purpose.number, serial), "qr_version": version_of(payload)}
 
     def mint_unified(self, group: str) -> tuple[Code, bool]:
         """The city-wide code for *group* (``traffic-fine``, ``education``); ``True`` if new."""
@@ -143,16 +149,21 @@ class Qrpay:
     def mint_open(self, item: str, valid_from: str | date | None = None,
                   valid_until: str | date | None = None) -> tuple[Code, bool]:
         """The open fallback code (一费一码) for an emergency-eligible item; ``True`` if new."""
+        found = self.open_item(item)
+        start = parse_date(valid_from, field="valid-from")
+        end = parse_date(valid_until, field="valid-until")
+        check_window(start, end, self.today())
+        return self._mint("open", found.number, None, start, end)
+
+    def open_item(self, item: str) -> Item:
+        """The catalog item *item*, if open fallback codes may be minted for it."""
         found = self.catalog.item(item)
         if not found.emergency:
             raise InputError(
                 f"item {found.code} ({found.name}) is not emergency-eligible; open codes are for items marked "
                 f"emergency = true in the catalog (now: {', '.join(i.code for i in self.catalog.emergency_items())})"
             )
-        start = parse_date(valid_from, field="valid-from")
-        end = parse_date(valid_until, field="valid-until")
-        check_window(start, end, self.today())
-        return self._mint("open", found.number, None, start, end)
+        return found
 
     # -- looking up ------------------------------------------------------------------------
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from .codes import Code, code_id
 from .errors import InputError, NotFoundError, RegisterError
@@ -226,6 +227,16 @@ def _link(tmp: Path, path: Path) -> bool:
     return True
 
 
+class Purpose(NamedTuple):
+    """What a code is for; the register holds one live code per purpose."""
+
+    kind: str
+    number: int
+    scene: str | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+
 class Register:
     """An open register. Use :meth:`open`; close it (or use ``with``) when done."""
 
@@ -433,22 +444,38 @@ class Register:
         whether the code is new.
         """
         with self.transaction():
-            existing = self.find_live(kind, number, scene, valid_from, valid_until)
-            if existing:
-                return existing, False
-            cursor = self.db.execute(
-                "INSERT INTO codes (kind, number, scene, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (kind, number, scene, valid_from.isoformat() if valid_from else None,
-                 valid_until.isoformat() if valid_until else None, utcnow()),
-            )
-            serial = cursor.lastrowid
-            fields = seal(serial)
-            self.db.execute(
-                "UPDATE codes SET kid = :kid, token = :token, payload = :payload, payment_code = :payment_code, "
-                "qr_version = :qr_version WHERE serial = :serial",
-                {**fields, "serial": serial},
-            )
-        return self.get(serial), True
+            serial, new = self._mint_one(Purpose(kind, number, scene, valid_from, valid_until), seal)
+        return self.get(serial), new
+
+    def mint_many(self, purposes: Iterable[Purpose],
+                  seal: Callable[[int, Purpose], dict]) -> list[tuple[Code, bool]]:
+        """:meth:`mint` for each purpose, all in one transaction: every code is minted, or none is.
+
+        ``seal(serial, purpose)`` signs each new row, like :meth:`mint`'s ``seal``.
+        """
+        with self.transaction():
+            minted = [self._mint_one(purpose, lambda serial, p=purpose: seal(serial, p)) for purpose in purposes]
+        return [(self.get(serial), new) for serial, new in minted]
+
+    def _mint_one(self, purpose: Purpose, seal: Callable[[int], dict]) -> tuple[int, bool]:
+        """The serial of the live code for *purpose*, inserted if needed; call inside a transaction."""
+        existing = self.find_live(*purpose)
+        if existing:
+            return existing.serial, False
+        kind, number, scene, valid_from, valid_until = purpose
+        cursor = self.db.execute(
+            "INSERT INTO codes (kind, number, scene, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (kind, number, scene, valid_from.isoformat() if valid_from else None,
+             valid_until.isoformat() if valid_until else None, utcnow()),
+        )
+        serial = cursor.lastrowid
+        fields = seal(serial)
+        self.db.execute(
+            "UPDATE codes SET kid = :kid, token = :token, payload = :payload, payment_code = :payment_code, "
+            "qr_version = :qr_version WHERE serial = :serial",
+            {**fields, "serial": serial},
+        )
+        return serial, True
 
     def get(self, serial: int) -> Code:
         code = self.lookup(serial)
@@ -494,10 +521,15 @@ class Register:
     # -- renders ---------------------------------------------------------------------------
 
     def add_render(self, serial: int, template: str, path: str, sha256: str) -> None:
+        self.add_renders([(serial, path, sha256)], template)
+
+    def add_renders(self, files: Iterable[tuple[int, str, str]], template: str) -> None:
+        """Record ``(serial, path, sha256)`` for each code drawn, in one transaction."""
+        now = utcnow()
         with self.transaction():
-            self.db.execute(
+            self.db.executemany(
                 "INSERT INTO renders (serial, template, path, sha256, created_at) VALUES (?, ?, ?, ?, ?)",
-                (serial, template, path, sha256, utcnow()),
+                [(serial, template, path, sha256, now) for serial, path, sha256 in files],
             )
 
     def renders(self, serial: int) -> list[dict]:

@@ -37,6 +37,35 @@ def _pages(template: Template, views: Iterable[CodeView]) -> Iterator[list[CodeV
         yield page
 
 
+def layout_text(template: Template, font: Font, block: Text, view: CodeView,
+                who: str | None = None) -> tuple[list[str], float] | None:
+    """The lines and size of *block* for *view*, or ``None`` when it names only fields this code lacks.
+
+    Raises RenderError for a character the font lacks or text too long for its place; *who*
+    names the code in that message (default: its id).
+    """
+    who = who or view.id
+    values = {**template.values, **view.fields()}
+    text = block.text.format_map(values)
+    names = [name for _, name, _, _ in string.Formatter().parse(block.text) if name]
+    if names and not any(values[name] for name in names):
+        return None  # a block about something this code does not have, e.g. a scene
+    for name in names:
+        font.check(values[name], f"the {name} of {who}" if name in view.fields() else f"values.{name}")
+    font.check(text, f"template {template.name} ({block.text!r})")
+    where = f"the {' / '.join(names)} of {who}" if names else f"template text {block.text!r}"
+    return fit(block, text, font.width_pt, where)
+
+
+def preflight(template: Template, view: CodeView, font: Font, who: str | None = None) -> None:
+    """Raise RenderError if the text of *view* cannot be printed with *template*, without drawing.
+
+    Lets a batch refuse a bad row before any code is minted.
+    """
+    for block in (*template.page_texts, *template.texts):
+        layout_text(template, font, block, view, who)
+
+
 class _Drawer:
     """Draws cells onto one reportlab canvas; coordinates given in mm from a top-left origin."""
 
@@ -48,9 +77,6 @@ class _Drawer:
         from reportlab.lib.colors import HexColor
 
         return HexColor(color)
-
-    def _values(self, view: CodeView) -> dict[str, str]:
-        return {**self.template.values, **view.fields()}
 
     def box(self, box: Box) -> None:
         c = self.canvas
@@ -74,16 +100,10 @@ class _Drawer:
         c.setDash([])
 
     def text(self, block: Text, view: CodeView) -> None:
-        values = self._values(view)
-        text = block.text.format_map(values)
-        names = [name for _, name, _, _ in string.Formatter().parse(block.text) if name]
-        if names and not any(values[name] for name in names):
-            return  # a block about something this code does not have, e.g. a scene
-        for name in names:
-            self.font.check(values[name], f"the {name} of {view.id}" if name in view.fields() else f"values.{name}")
-        self.font.check(text, f"template {self.template.name} ({block.text!r})")
-        where = f"the {' / '.join(names)} of {view.id}" if names else f"template text {block.text!r}"
-        lines, size = fit(block, text, self.font.width_pt, where)
+        laid = layout_text(self.template, self.font, block, view)
+        if laid is None:
+            return
+        lines, size = laid
         c = self.canvas
         c.saveState()
         writer = c.beginText()
