@@ -193,6 +193,7 @@ def _build_new(path: Path, fill: Callable[[sqlite3.Connection], None]) -> bool:
 
     Returns False, replacing nothing, when *path* exists by then. Nobody ever sees half a file.
     """
+    check_writable_target(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)

@@ -303,3 +303,13 @@ def test_another_users_live_register_with_a_wal_is_read_including_the_wal(templa
         [(status, out, err, crash)] = _run_as_nobody(shared_home, [["show", fresh.id]])
     assert crash is None and status == 0, err
     assert fresh.payment_code in out
+
+
+def test_a_home_that_is_a_file_or_a_register_that_is_a_folder_is_one_clean_error(tmp_path):
+    (tmp_path / "afile").write_text("not a folder")
+    (tmp_path / "home" / "register.sqlite3").mkdir(parents=True)
+    for home, fragment in ((tmp_path / "afile", "is a file, not a folder"),
+                           (tmp_path / "afile" / "sub", "is a file, not a folder"),
+                           (tmp_path / "home", "Is a directory")):
+        one_error_line(run(home, "list"), fragment)
+    assert (tmp_path / "afile").read_text() == "not a folder"
