@@ -533,6 +533,10 @@ class Register:
                 [(serial, template, path, sha256, now) for serial, path, sha256 in files],
             )
 
+    def rendered(self, path: str) -> bool:
+        """Whether qrpay recorded writing the file at *path* (an absolute path)."""
+        return self.db.execute("SELECT 1 FROM renders WHERE path = ? LIMIT 1", (path,)).fetchone() is not None
+
     def renders(self, serial: int) -> list[dict]:
         rows = self.db.execute(
             "SELECT template, path, sha256, created_at FROM renders WHERE serial = ? ORDER BY id", (serial,)

@@ -23,8 +23,8 @@ def decode_image(image: object) -> list[str]:
     return [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
-def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> Iterator[object]:
-    """Each page of a PDF (a path, or the file's bytes) as a greyscale PIL image."""
+def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI, pages: range | None = None) -> Iterator[object]:
+    """Each page of a PDF (a path, or the file's bytes), or those in *pages*, as a greyscale PIL image."""
     import pypdfium2
 
     try:
@@ -33,7 +33,8 @@ def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> Iterator[object]:
         name = "the PDF" if isinstance(source, bytes) else source
         raise InputError(f"{name} is not a readable PDF ({exc})") from None
     try:
-        for page in document:
+        for index in pages if pages is not None else range(len(document)):
+            page = document[index]
             bitmap = page.render(scale=dpi / 72, grayscale=True)
             yield bitmap.to_pil()
             page.close()
@@ -41,9 +42,9 @@ def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> Iterator[object]:
         document.close()
 
 
-def read_pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> list[list[str]]:
-    """The QR payloads on each page of a PDF, page by page."""
-    return [decode_image(page) for page in pdf_pages(source, dpi)]
+def read_pdf_pages(source: Path | bytes, dpi: float = PDF_DPI, pages: range | None = None) -> list[list[str]]:
+    """The QR payloads on each page of a PDF (or on those in *pages*), page by page."""
+    return [decode_image(page) for page in pdf_pages(source, dpi, pages)]
 
 
 def read_image_bytes(data: bytes) -> list[str]:

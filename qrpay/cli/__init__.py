@@ -4,6 +4,7 @@ from . import codes, info, keys  # noqa: F401  (each module registers its comman
 from . import emergency, reconcile  # noqa: F401
 from . import render  # noqa: F401
 from . import admin  # noqa: F401
+from . import batch  # noqa: F401
 from .app import app
 
 

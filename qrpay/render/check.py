@@ -100,11 +100,14 @@ def read_html(data: bytes, dpi: float) -> list[list[str]]:
     return [decode_image(paint_svg(inline.group(0)))]
 
 
-def compare(expected: list[list[str]], read: list[list[str]], name: str) -> None:
-    """Raise RenderError unless every page reads back as exactly the codes drawn on it."""
+def compare(expected: list[list[str]], read: list[list[str]], name: str, first_page: int = 1) -> None:
+    """Raise RenderError unless every page reads back as exactly the codes drawn on it.
+
+    *first_page* numbers the first of these pages, when they are a part of a longer file.
+    """
     if len(read) != len(expected):
         raise RenderError(f"self-check failed: {name} has {len(read)} page(s), {len(expected)} were drawn")
-    for number, (want, got) in enumerate(zip(expected, read), start=1):
+    for number, (want, got) in enumerate(zip(expected, read), start=first_page):
         if Counter(want) != Counter(got):
             missing = sorted((Counter(want) - Counter(got)).elements())
             extra = sorted((Counter(got) - Counter(want)).elements())

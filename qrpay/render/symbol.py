@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -11,6 +12,7 @@ from ..qr import Symbol, encode
 from .model import CodeView
 from .templates import Template
 
+_DARK_RUN = re.compile(b"\x01+")
 EMBLEM_ERROR = "H"  # an emblem hides modules; level H restores up to 30 % of the codewords
 
 
@@ -74,13 +76,5 @@ def place(template: Template, view: CodeView, module_mm: float | None = None, *,
 def dark_runs(symbol: Symbol) -> Iterator[tuple[int, int, int]]:
     """``(row, first column, length)`` of each horizontal run of dark modules."""
     for row, modules in enumerate(symbol.matrix):
-        column = 0
-        size = len(modules)
-        while column < size:
-            if modules[column]:
-                start = column
-                while column < size and modules[column]:
-                    column += 1
-                yield row, start, column - start
-            else:
-                column += 1
+        for run in _DARK_RUN.finditer(modules):
+            yield row, run.start(), run.end() - run.start()

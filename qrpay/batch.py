@@ -1,0 +1,312 @@
+"""Batch minting: thousands of codes from one CSV file, checked, minted and printed in one run.
+
+One row per code; the first line names the columns::
+
+    item,scene,kind,valid_from,valid_until
+    09,窗口 3
+    06,,open,2026-01-01,2026-12-31
+    traffic-fine,,unified
+
+``kind`` is ``scene`` when left out. ``item`` is a catalog item code, except on a ``unified``
+row, where it names the unified group (``traffic-fine``, ``education``): one unified code
+serves every item of its group. ``scene`` belongs to scene rows only, the dates to open rows.
+
+What a run does, and what an interruption (Ctrl-C, kill) leaves:
+
+1. Every row is checked: catalog, text, dates, duplicates, and whether the template can print
+   it (glyphs, text length). Any bad row: one error listing the bad rows; nothing is minted
+   and nothing written.
+2. All codes are minted in ONE register transaction, committed before rendering starts, so a
+   long render never holds the register's write lock against other users. The same purpose
+   gives back its live code, so running the same CSV again mints nothing new. Interrupted
+   here, the transaction rolls back: no code is minted.
+3. The codes are drawn into a temporary file (or folder) that takes the output's place only
+   after the self-check read every code back. Interrupted here, the codes stay minted but
+   unprinted (they hang nowhere; the same CSV run again reuses them) and no output appears.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from . import paycode, token
+from .api import Qrpay
+from .codes import Code, check_window, clean_scene, parse_date
+from .errors import InputError
+from .ledger import Problems, Row, read_table
+from .register import Purpose
+from .render import Rendered, Template, load_template
+from .render.fonts import load_font
+from .render.many import Progress, render_folder, render_sheets
+from .render.pdf import preflight
+from .render.symbol import place
+
+COLUMNS = ("item", "scene", "kind", "valid_from", "valid_until")
+KINDS = ("scene", "open", "unified")
+MANIFEST = "manifest.csv"
+MANIFEST_COLUMNS = ("id", "item", "scene", "payment_code", "file", "sha256")
+WEB_EXTENSION = ".png"
+MAX_LISTED = 10  # bad rows named in the error; the rest are counted
+_PLACEHOLDER_SERIAL = token.MAX_SERIAL  # stands in for the serial a row will get, to measure its text
+
+
+@dataclass(frozen=True)
+class Request:
+    """One checked row: where it is in the file and the code it asks for."""
+
+    line: int
+    purpose: Purpose
+    item: str  # as the manifest shows it: the item code, or the unified group's name
+
+
+@dataclass
+class Batch:
+    """What a run minted and wrote."""
+
+    template: str
+    output: Path
+    images: bool  # a folder of images, or one PDF
+    codes: list[tuple[Code, bool]]  # (code, minted now) in the order of the rows
+    items: list[str]
+    files: list[Rendered] = field(default_factory=list)
+    checked: bool = True
+
+    @property
+    def minted(self) -> int:
+        return sum(new for _, new in self.codes)
+
+    @property
+    def reused(self) -> int:
+        return len(self.codes) - self.minted
+
+    def to_dict(self) -> dict:
+        decoded = sum(len(rendered.decoded) for rendered in self.files)
+        return {
+            "template": self.template,
+            "output": str(self.output),
+            "files": [str(rendered.path) for rendered in self.files],
+            "pages": sum(rendered.pages for rendered in self.files),
+            "count": len(self.codes),
+            "minted": self.minted,
+            "reused": self.reused,
+            "self_check": {"status": "passed", "codes_read": decoded} if self.checked else {"status": "skipped"},
+            "codes": [
+                {"id": code.id, "kind": code.kind, "item": item, "scene": code.scene,
+                 "payment_code": code.payment_code, "payload": code.payload, "new": new}
+                for (code, new), item in zip(self.codes, self.items)
+            ],
+        }
+
+
+# -- reading the file ----------------------------------------------------------------------
+
+
+def read_requests(qrpay: Qrpay, path: Path, layout: Template, *, encoding: str | None = None) -> list[Request]:
+    """Every row of the CSV at *path* as a code request, checked against the catalog and *layout*.
+
+    Raises one InputError listing every bad row (line, column, problem).
+    """
+    path = Path(path)
+    table = read_table(path, path.name, required=("item",), optional=COLUMNS[1:], encoding=encoding)
+    unknown = [column for column in table.columns if column not in COLUMNS]
+    if unknown:
+        raise InputError(f"{path.name}, line 1: unknown column(s) {', '.join(map(repr, unknown))}; "
+                         f"the columns are {', '.join(COLUMNS)} (item required)")
+    if not table.rows:
+        raise InputError(f"{path.name} has no rows below its header; nothing to mint")
+    problems = Problems(path.name)
+    printable = _Printable(qrpay, layout)
+    first: dict[Purpose, int] = {}
+    requests = []
+    for row in table.rows:
+        request = _request(qrpay, problems, row, layout)
+        if request is None:
+            continue
+        column = "scene" if request.purpose.kind == "scene" else "item"
+        seen = first.setdefault(request.purpose, request.line)
+        if seen != request.line:
+            problems.value(request.line, column, _fail,
+                           f"asks for the same code as line {seen}; each row makes one code, so remove one")
+        elif problems.value(request.line, column, printable, request):
+            requests.append(request)
+    if problems.found:
+        listed = "; ".join(problems.found[:MAX_LISTED])
+        more = len(problems.found) - MAX_LISTED
+        raise InputError(f"{len(problems.found)} problem(s) in {path.name}, nothing was minted: {listed}"
+                         + (f"; and {more} more" if more > 0 else ""))
+    return requests
+
+
+def _request(qrpay: Qrpay, problems: Problems, row: Row, layout: Template) -> Request | None:
+    """The request on one row, or None with its problems recorded."""
+    cells = {column: row.cells.get(column, "").strip() for column in COLUMNS}
+    before = len(problems.found)
+    kind = problems.value(row.line, "kind", _kind, cells["kind"], layout)
+    if kind is None:
+        return None
+    number = problems.value(row.line, "item", _number, qrpay, kind, cells["item"])
+    scene = problems.value(row.line, "scene", _scene, kind, cells["scene"])
+    start = problems.value(row.line, "valid_from", _day, kind, cells["valid_from"], "valid_from")
+    end = problems.value(row.line, "valid_until", _day, kind, cells["valid_until"], "valid_until")
+    if len(problems.found) == before:
+        problems.value(row.line, "valid_until", check_window, start, end, qrpay.today())
+    if len(problems.found) > before:
+        return None
+    item = cells["item"] if kind == "unified" else f"{number:02d}"
+    return Request(row.line, Purpose(kind, number, scene, start, end), item)
+
+
+def _kind(cell: str, layout: Template) -> str:
+    kind = cell.lower() or "scene"
+    if kind not in KINDS:
+        raise ValueError(f"{cell!r} is not a kind of code; write scene, open or unified (empty means scene)")
+    if kind not in layout.kinds:
+        raise ValueError(f"template {layout.name} does not print {kind} codes (only {', '.join(layout.kinds)})")
+    return kind
+
+
+def _number(qrpay: Qrpay, kind: str, cell: str) -> int:
+    if not cell:
+        raise ValueError("empty; give a catalog item code such as 09" +
+                         (", or for a unified row the group name" if kind == "unified" else ""))
+    if kind == "unified":
+        return qrpay.catalog.group(cell).number
+    if kind == "open":
+        return qrpay.open_item(cell).number
+    return qrpay.catalog.item(cell).number
+
+
+def _scene(kind: str, cell: str) -> str | None:
+    if kind == "scene":
+        if not cell:
+            raise ValueError("empty; a scene code names where it hangs, e.g. 窗口 3 or website")
+        return clean_scene(cell)
+    if cell:
+        raise ValueError(f"only scene codes have a scene; leave it empty for a {kind} code")
+    return None
+
+
+def _day(kind: str, cell: str, column: str) -> date | None:
+    if cell and kind != "open":
+        raise ValueError(f"only open codes have validity dates; leave {column} empty for a {kind} code")
+    return parse_date(cell, field=column) if cell else None
+
+
+def _fail(message: str) -> None:
+    raise ValueError(message)
+
+
+class _Printable:
+    """Whether the template can print a row (no missing glyph, no scene too long for its place),
+    found before anything is minted by laying out the row's text with a stand-in serial."""
+
+    def __init__(self, qrpay: Qrpay, layout: Template):
+        self.qrpay, self.layout = qrpay, layout
+        # web images have a fixed size per module and no text to fit
+        self.font = load_font(qrpay.settings.font) if layout.format == "pdf" else None
+        self.passed: set = set()  # texts known to fit
+        self.placed: set[tuple] = set()  # (kind, payload length) known to print large enough
+
+    def __call__(self, request: Request) -> bool:
+        if self.font is None:
+            return True
+        view = self.qrpay.view(_stand_in(self.qrpay, request.purpose))
+        shape = (request.purpose.kind, len(view.payload))
+        if shape not in self.placed:
+            place(self.layout, view)
+            self.placed.add(shape)
+        preflight(self.layout, view, self.font, f"line {request.line}", self.passed)
+        return True
+
+
+def _stand_in(qrpay: Qrpay, purpose: Purpose) -> Code:
+    """A code as *purpose* will be minted, with a stand-in serial of the same printed width."""
+    kind, number, scene, start, end = purpose
+    serial = _PLACEHOLDER_SERIAL
+    signed = token.sign(token.Claims(kind, 1, number, serial, start, end), b"stand-in")
+    return Code(serial, kind, number, scene, start, end, 1, signed, qrpay.settings.base_url + signed,
+                paycode.make(kind, number, serial), 0, "")
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def default_output(csv_path: Path, layout: Template) -> Path:
+    """``output/<csv name>-<template>.pdf``, or the folder ``output/<csv name>-<template>`` for images."""
+    name = f"{Path(csv_path).stem}-{layout.name}"
+    return Path("output") / (name if layout.format == "web" else name + ".pdf")
+
+
+def check_output(qrpay: Qrpay, layout: Template, output: Path, *, named: bool) -> None:
+    """Refuse, before minting, an output this template cannot write, or one that would replace
+    files qrpay did not write (unless the user *named* that file)."""
+    if layout.format != "web":
+        if output.is_dir() or output.suffix.lower() != ".pdf":
+            raise InputError(f"template {layout.name} writes one PDF; give a file name ending .pdf, got {output}")
+        if not named and output.exists() and not qrpay.register.rendered(str(output.resolve())):
+            raise InputError(f"{output} exists and qrpay did not write it; name the output with -o to replace it")
+        return
+    if output.exists() and not output.is_dir():
+        raise InputError(f"template {layout.name} writes a folder of images and a manifest; {output} is a file")
+    if output.is_dir() and any(output.iterdir()) and not _batch_folder(output):
+        raise InputError(f"{output} holds files qrpay did not write; give a new or empty folder for the images")
+
+
+def _batch_folder(folder: Path) -> bool:
+    """Whether *folder* is one a batch wrote: a manifest, and only the files it lists."""
+    manifest = folder / MANIFEST
+    try:
+        with manifest.open(encoding="utf-8", newline="") as handle:
+            listed = {row.get("file") for row in csv.DictReader(handle)}
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return all(entry.name == MANIFEST or entry.name in listed for entry in folder.iterdir())
+
+
+def run(qrpay: Qrpay, csv_path: Path | str, template: str, output: Path | str | None = None, *,
+        encoding: str | None = None, check: bool = True, workers: int | None = None,
+        progress: Progress | None = None) -> Batch:
+    """Check every row of *csv_path*, mint all its codes in one transaction, render them with
+    *template* into *output*, self-checked, and record the files in the register."""
+    layout = load_template(template, qrpay.settings.user_templates_dir)
+    path = Path(output) if output is not None else default_output(Path(csv_path), layout)
+    check_output(qrpay, layout, path, named=output is not None)
+    requests = read_requests(qrpay, Path(csv_path), layout, encoding=encoding)
+    codes = qrpay.mint_many(request.purpose for request in requests)
+    if progress is not None:
+        progress("minting", len(codes), len(codes))
+    views = [qrpay.view(code) for code, _ in codes]
+    items = [request.item for request in requests]
+    batch = Batch(layout.name, path, layout.format == "web", codes, items, checked=check)
+    serials = {code.id: code.serial for code, _ in codes}
+    if layout.format == "web":
+        def finish(folder: Path, files: list[Rendered]) -> None:
+            _write_manifest(folder / MANIFEST, batch, files)
+            qrpay.register.add_renders(
+                ((serials[file.ids[0]], str(file.path.resolve()), file.sha256) for file in files), layout.name)
+
+        batch.files = render_folder(layout, views, path, extension=WEB_EXTENSION, check_codes=check,
+                                    workers=workers, progress=progress, finish=finish)
+    else:
+        def record(result: Rendered) -> None:
+            where = str(result.path.resolve())
+            qrpay.register.add_renders(((serials[id_], where, result.sha256) for id_ in result.ids), layout.name)
+
+        batch.files = [render_sheets(layout, views, path, font=qrpay.settings.font, check_codes=check,
+                                     workers=workers, progress=progress, record=record)]
+    return batch
+
+
+def _write_manifest(path: Path, batch: Batch, files: list[Rendered]) -> None:
+    """``manifest.csv``: which file shows which code, with its digest, for the web team."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(MANIFEST_COLUMNS)
+    for (code, _), item, file in zip(batch.codes, batch.items, files):
+        writer.writerow([code.id, item, code.scene or "", code.payment_code, file.path.name, file.sha256])
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+

@@ -1,0 +1,79 @@
+"""qrpay batch: a code for every row of a CSV file, printed on sticker sheets, posters or web images."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..batch import MANIFEST, Batch, run
+from ..render.many import Progress
+from .app import JsonFlag, app, desk, emit_json
+
+
+@contextmanager
+def progress_bar(quiet: bool) -> Iterator[Progress | None]:
+    """A rich progress bar on stderr, or nothing when *quiet* or stderr is not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+
+    # refreshed by hand: no refresh thread may run while the drawing processes fork
+    bar = Bar(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+              console=Console(stderr=True), auto_refresh=False)
+    stages: dict[str, int] = {}
+
+    def tell(stage: str, done: int, total: int) -> None:
+        if stage not in stages:
+            stages[stage] = bar.add_task(stage, total=total)
+        bar.update(stages[stage], completed=done, total=total)
+        bar.refresh()
+
+    with bar:
+        yield tell
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """Let ``kill`` clean up like Ctrl-C does: temporary files removed, the transaction rolled back."""
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def summary(batch: Batch) -> str:
+    data = batch.to_dict()
+    check = f"self-check read {data['self_check']['codes_read']} codes back" if batch.checked else "not self-checked"
+    wrote = (f"{len(batch.files)} images and {MANIFEST} into {batch.output}" if batch.images
+             else f"{batch.output} ({data['pages']} page{'s' if data['pages'] != 1 else ''})")
+    return f"Minted {batch.minted} new code(s), reused {batch.reused}; wrote {wrote}; {check}"
+
+
+@app.command()
+def batch(
+    ctx: typer.Context,
+    csv_file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="Columns item, scene; optional kind, valid_from, valid_until.")],
+    template: Annotated[str, typer.Option("--template", "-t", help="labels-a4 (sticker sheets), poster-a4, tent-a6, web (folder of PNGs) ...")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="PDF file, or the folder for web images (default: output/<FILE>-<template>[.pdf]).")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Encoding of FILE.csv, e.g. gbk (default: UTF-8, else GBK).")] = None,
+    no_check: Annotated[bool, typer.Option("--no-check", help="Skip reading every code back from the output.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Mint a code for every row of a CSV file and print them all: all rows or none."""
+    qrpay = desk(ctx)
+    with terminate_as_interrupt(), progress_bar(quiet) as progress:
+        result = run(qrpay, csv_file, template, output, encoding=encoding, check=not no_check, progress=progress)
+    if json_out:
+        emit_json(result.to_dict())
+    else:
+        typer.echo(summary(result))

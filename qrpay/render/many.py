@@ -1,0 +1,324 @@
+"""Rendering thousands of codes in one run, on every core, with every page read back.
+
+Print templates: the codes are cut into chunks of whole pages; worker processes draw the chunks
+with the PDF writer, and pdfium joins them, in order, into one file, so the main process holds
+only finished, compressed pages. The workers then rasterise every page of the joined file at the
+lowest resolution that reads every code (a page that does not read is tried again at the
+writer's own, higher resolution) before the file is renamed into place.
+
+Web templates: one image per code, drawn and read back by the workers, written into a new
+folder that takes the output folder's place whole.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import multiprocessing
+import os
+import re
+import signal
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError, RenderError
+from ..fileio import atomic_folder, atomic_path, check_writable_target
+from ..scan import read_pdf_pages
+from . import FORMATS, Rendered, check
+from .fonts import load_font
+from .model import CodeView, Options
+from .pdf import PX_PER_MODULE_CHECK
+from .templates import Template
+
+CHUNK_CODES = 120  # codes per drawing task: each chunk embeds its own font subset, so not too few
+CHECK_PAGES = 4  # pages per read-back task
+IMAGES_PER_TASK = 32
+ORPHAN_POLL_S = 0.5
+CHECK_PX_PER_MODULE = 2.5  # the first read-back's resolution; zxing-cpp reads QR codes from 1.5 px up
+
+#: Told how far a run is: (stage, done, total), stage "drawing" (codes) or "checking" (pages).
+Progress = Callable[[str, int, int], None]
+
+
+def workers_available() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+# -- the work each process does ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Job:
+    template: Template
+    font: Path | None
+    extension: str
+    check: bool
+
+
+_job: _Job | None = None  # the job of this process, set once when it starts
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _begin(job: _Job, parent: int | None) -> None:
+    """Set this process's job; in a worker of the main process *parent*, also watch that it lives."""
+    global _job
+    _job = job
+    if parent is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
+        threading.Thread(target=_end_with, args=(parent,), daemon=True).start()
+
+
+def _end_with(parent: int) -> None:
+    """Exit once the main process is gone (killed outright, it cannot stop its workers)."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_POLL_S)
+    os._exit(1)
+
+
+def _options() -> Options:
+    return Options(font=load_font(_job.font) if _job.template.format == "pdf" else None)
+
+
+def _draw(views: list[CodeView]) -> tuple[bytes, list[list[str]], float]:
+    """One chunk of pages as a PDF, the payloads of each page, and the writer's read-back resolution."""
+    drawn = FORMATS[("pdf", ".pdf")].write(_job.template, views, _options())
+    return drawn.data, drawn.pages, drawn.check_dpi
+
+
+def _read(path: str, pages: range, expected: list[list[str]], low_dpi: float, high_dpi: float) -> list[list[str]]:
+    """The payloads read from *pages* of the PDF at *path*; a page that does not read as expected
+    at *low_dpi* is read again at *high_dpi*."""
+    read = read_pdf_pages(Path(path), low_dpi, pages)
+    for offset, want in enumerate(expected):
+        if Counter(read[offset]) != Counter(want):
+            index = pages.start + offset
+            read[offset] = read_pdf_pages(Path(path), high_dpi, range(index, index + 1))[0]
+    return read
+
+
+def _images(views: list[CodeView]) -> list[tuple[bytes, list[str]]]:
+    """Each code's image file and, when checking, what it reads back as."""
+    fmt = FORMATS[(_job.template.format, _job.extension)]
+    made = []
+    for view in views:
+        drawn = fmt.write(_job.template, [view], _options())
+        read = check.run(fmt.read, drawn.data, drawn.check_dpi, drawn.pages, view.id + _job.extension) \
+            if _job.check else [[]]
+        made.append((drawn.data, read[0]))
+    return made
+
+
+# -- running it ----------------------------------------------------------------------------
+
+
+class _Pool:
+    """Worker processes (or this process, for one worker) returning results in the order given."""
+
+    def __init__(self, job: _Job, workers: int):
+        self.workers = workers
+        self.executor = None
+        if workers > 1:
+            # fork shares the loaded font and modules; the caller starts no threads before this.
+            # Ctrl-C or kill while forking would be lost in the fork handlers, so they wait.
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+            try:
+                self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
+                                                    initializer=_begin, initargs=(job, os.getpid()))
+                self.executor.submit(int)  # starts every worker now
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        else:
+            _begin(job, None)
+
+    def ordered(self, function: Callable, tasks: Iterable[tuple]) -> Iterator:
+        """``function(*task)`` for each task, in order, with a few tasks ahead in flight."""
+        if self.executor is None:
+            for task in tasks:
+                yield function(*task)
+            return
+        tasks = iter(tasks)
+        pending = deque(self.executor.submit(function, *task) for task in itertools.islice(tasks, 2 * self.workers))
+        while pending:
+            try:
+                result = pending.popleft().result()
+            except BrokenProcessPool:
+                raise RenderError("a drawing process stopped unexpectedly (out of memory?); nothing was written") from None
+            pending.extend(self.executor.submit(function, *task) for task in itertools.islice(tasks, 1))
+            yield result
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def _codes_per_page(template: Template) -> int:
+    return template.cells_per_page if template.fill == "each" else 1
+
+
+def _chunks(template: Template, views: Sequence[CodeView]) -> list[list[CodeView]]:
+    """Whole pages, about CHUNK_CODES codes, per chunk; the same however many workers draw them,
+    since each chunk embeds its own font subset and the file must not depend on the machine."""
+    per_page = _codes_per_page(template)
+    size = per_page * max(1, CHUNK_CODES // per_page)
+    return [list(views[start : start + size]) for start in range(0, len(views), size)]
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    with path.open("rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256")
+        return digest.hexdigest(), handle.tell()
+
+
+def render_sheets(template: Template, views: Sequence[CodeView], path: Path | str, *, font: Path | None = None,
+                  check_codes: bool = True, workers: int | None = None, progress: Progress | None = None,
+                  record: Callable[[Rendered], None] | None = None) -> Rendered:
+    """Draw *views* with the print *template* into one PDF at *path*, on *workers* processes.
+
+    Every page is read back unless *check_codes* is false. *record* is called with the result
+    before the file is renamed into place; on any failure or interrupt nothing is left behind.
+    """
+    path = check_writable_target(Path(path))
+    if template.format != "pdf":
+        raise InputError(f"template {template.name} makes images, not pages; give a folder for them")
+    if path.suffix.lower() != ".pdf":
+        raise InputError(f"template {template.name} writes PDF files; name the output .pdf, got {path.name!r}")
+    if not views:
+        raise RenderError(f"nothing to render: no codes were given for template {template.name}")
+    load_font(font)  # loaded once here, before the workers fork
+    tell = progress or (lambda stage, done, total: None)
+    chunks = _chunks(template, views)
+    pool = _Pool(_Job(template, font, ".pdf", check_codes), min(len(chunks), workers or workers_available()))
+    try:
+        with atomic_path(path) as tmp:
+            expected, high_dpi = _join(pool, chunks, tmp, tell, len(views))
+            decoded = _read_back(pool, tmp, expected, high_dpi, tell) if check_codes else []
+            sha256, size = _sha256(tmp)
+            result = Rendered(path=path, template=template.name, ids=tuple(view.id for view in views), sha256=sha256,
+                              size=size, pages=len(expected), decoded=tuple(decoded))
+            if record is not None:
+                record(result)
+    finally:
+        pool.close()
+    return result
+
+
+def _join(pool: _Pool, chunks: list[list[CodeView]], tmp: Path, tell: Progress,
+          total: int) -> tuple[list[list[str]], float]:
+    """Draw the chunks and join them into the PDF at *tmp*; the payloads of each page and the
+    highest read-back resolution any chunk asked for."""
+    import pypdfium2
+
+    joined = pypdfium2.PdfDocument.new()
+    expected: list[list[str]] = []
+    high_dpi, done = 0.0, 0
+    try:
+        for chunk, (data, pages, dpi) in zip(chunks, pool.ordered(_draw, ((chunk,) for chunk in chunks))):
+            part = pypdfium2.PdfDocument(data)
+            joined.import_pages(part)
+            part.close()
+            expected += pages
+            high_dpi = max(high_dpi, dpi)
+            done += len(chunk)
+            tell("drawing", done, total)
+        with tmp.open("wb") as handle:
+            joined.save(handle)
+    finally:
+        joined.close()
+    _settle(tmp)
+    return expected, high_dpi
+
+
+_CREATED = re.compile(rb"/CreationDate\(D:(\d{14})")
+_FILE_ID = re.compile(rb"/ID\[<([0-9A-Fa-f]+)><([0-9A-Fa-f]+)>\]")
+_TAIL = 1024  # pdfium's trailer, with the file id, is in the last few hundred bytes
+_HEAD = 1024  # and its document information, with the date, in the first few
+
+
+def _settle(path: Path) -> None:
+    """pdfium stamps a joined file with the time and a random file id: replace both, byte for byte
+    the same length (so no offset moves), with values the content decides. The same codes then
+    give the same file."""
+    with path.open("r+b") as handle:
+        head = handle.read(_HEAD)
+        created = _CREATED.search(head)
+        if created:
+            handle.seek(created.start(1))
+            handle.write(b"20000101000000")
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - _TAIL))
+        tail = handle.read()
+        found = _FILE_ID.search(tail)
+        if found is None:
+            raise RenderError(f"joining the pages of {path.name} gave a PDF without a file id; nothing was written")
+        at = size - len(tail)
+        handle.seek(0)
+        digest = hashlib.md5(usedforsecurity=False)
+        for block in iter(lambda: handle.read(min(1 << 20, at + found.start() - handle.tell())), b""):
+            digest.update(block)  # everything up to the id itself
+        file_id = digest.hexdigest().upper().encode()[: len(found.group(1))]
+        for group in (1, 2):
+            handle.seek(at + found.start(group))
+            handle.write(file_id)
+
+
+def _read_back(pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: float, tell: Progress) -> list[str]:
+    """Every payload read from the joined file, page by page; RenderError unless each page reads
+    as exactly its codes."""
+    high_dpi = min(check.MAX_DPI, max(check.MIN_DPI, high_dpi))
+    low_dpi = high_dpi * CHECK_PX_PER_MODULE / PX_PER_MODULE_CHECK
+    ranges = [range(start, min(start + CHECK_PAGES, len(expected))) for start in range(0, len(expected), CHECK_PAGES)]
+    tasks = ((str(tmp), pages, expected[pages.start : pages.stop], low_dpi, high_dpi) for pages in ranges)
+    decoded: list[str] = []
+    for pages, read in zip(ranges, pool.ordered(_read, tasks)):
+        check.compare(expected[pages.start : pages.stop], read, tmp.name, first_page=pages.start + 1)
+        decoded += [text for page in read for text in page]
+        tell("checking", pages.stop, len(expected))
+    return decoded
+
+
+def render_folder(template: Template, views: Sequence[CodeView], folder: Path | str, *, extension: str = ".png",
+                  check_codes: bool = True, workers: int | None = None, progress: Progress | None = None,
+                  finish: Callable[[Path, list[Rendered]], None] | None = None) -> list[Rendered]:
+    """One image per code of *views*, drawn with the web *template* into a new *folder*.
+
+    Each image is read back unless *check_codes* is false. *finish* is called with the
+    temporary folder and the results (which name the final paths) before the folder takes
+    the place of *folder*, e.g. to add a manifest; on any failure nothing is left behind.
+    """
+    folder = Path(folder)
+    if (template.format, extension) not in FORMATS or template.format != "web":
+        raise InputError(f"template {template.name} does not make {extension} images")
+    if not views:
+        raise RenderError(f"nothing to render: no codes were given for template {template.name}")
+    tell = progress or (lambda stage, done, total: None)
+    count = workers or workers_available()
+    tasks = [(list(views[start : start + IMAGES_PER_TASK]),) for start in range(0, len(views), IMAGES_PER_TASK)]
+    pool = _Pool(_Job(template, None, extension, check_codes), min(len(tasks), count))
+    results: list[Rendered] = []
+    try:
+        with atomic_folder(folder) as tmp:
+            for (chunk,), made in zip(tasks, pool.ordered(_images, tasks)):
+                for view, (data, read) in zip(chunk, made):
+                    name = view.id + extension
+                    (tmp / name).write_bytes(data)
+                    results.append(Rendered(path=folder / name, template=template.name, ids=(view.id,),
+                                            sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=1,
+                                            decoded=tuple(read)))
+                tell("drawing", len(results), len(views))
+            if finish is not None:
+                finish(tmp, results)
+    finally:
+        pool.close()
+    return results
