@@ -29,18 +29,21 @@ from pathlib import Path
 
 from ..errors import InputError, RenderError
 from ..fileio import atomic_folder, atomic_path, check_writable_target
-from ..scan import read_pdf_pages
+from ..scan import decode_image
 from . import FORMATS, Rendered, check
 from .fonts import load_font
-from .model import CodeView, Options
+from .model import CodeView, Drawn, Options
 from .pdf import PX_PER_MODULE_CHECK
 from .templates import Template
+from .units import mm_to_pt
 
 CHUNK_CODES = 120  # codes per drawing task: each chunk embeds its own font subset, so not too few
 CHECK_PAGES = 4  # pages per read-back task
 IMAGES_PER_TASK = 32
 ORPHAN_POLL_S = 0.5
 CHECK_PX_PER_MODULE = 2.5  # the first read-back's resolution; zxing-cpp reads QR codes from 1.5 px up
+
+Box = tuple[float, float, float, float]  # left, bottom, right, top
 
 #: Told how far a run is: (stage, done, total), stage "drawing" (codes) or "checking" (pages).
 Progress = Callable[[str, int, int], None]
@@ -90,21 +93,62 @@ def _options() -> Options:
     return Options(font=load_font(_job.font) if _job.template.format == "pdf" else None)
 
 
-def _draw(views: list[CodeView]) -> tuple[bytes, list[list[str]], float]:
-    """One chunk of pages as a PDF, the payloads of each page, and the writer's read-back resolution."""
-    drawn = FORMATS[("pdf", ".pdf")].write(_job.template, views, _options())
-    return drawn.data, drawn.pages, drawn.check_dpi
+def _draw(views: list[CodeView]) -> Drawn:
+    """One chunk of pages as a PDF, with the payloads of each page."""
+    return FORMATS[("pdf", ".pdf")].write(_job.template, views, _options())
 
 
-def _read(path: str, pages: range, expected: list[list[str]], low_dpi: float, high_dpi: float) -> list[list[str]]:
+def _read(path: str, pages: range, expected: list[list[str]], low_dpi: float, high_dpi: float,
+          clear: list[Box]) -> list[list[str]]:
     """The payloads read from *pages* of the PDF at *path*; a page that does not read as expected
-    at *low_dpi* is read again at *high_dpi*."""
-    read = read_pdf_pages(Path(path), low_dpi, pages)
-    for offset, want in enumerate(expected):
-        if Counter(read[offset]) != Counter(want):
-            index = pages.start + offset
-            read[offset] = read_pdf_pages(Path(path), high_dpi, range(index, index + 1))[0]
+    at *low_dpi* is read again at *high_dpi*.
+
+    Text wholly outside every symbol and its quiet zone (the *clear* boxes) is left out of the
+    raster: it cannot change what a code reads as, and outlined bold glyphs are most of
+    pdfium's work. Text that touches a quiet zone is drawn, and may well spoil the read.
+    """
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(path)
+    read = []
+    try:
+        for index, want in zip(pages, expected):
+            page = document[index]
+            _leave_out_text_outside(page, clear)
+            found = decode_image(page.render(scale=low_dpi / 72, grayscale=True).to_pil())
+            if Counter(found) != Counter(want):
+                found = decode_image(page.render(scale=high_dpi / 72, grayscale=True).to_pil())
+            read.append(found)
+            page.close()
+    finally:
+        document.close()
     return read
+
+
+def _leave_out_text_outside(page: object, clear: list[Box]) -> None:
+    import pypdfium2.raw as pdfium_c
+
+    for text in list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT])):
+        left, bottom, right, top = text.get_bounds()
+        if not any(left < x1 and right > x0 and bottom < y1 and top > y0 for x0, y0, x1, y1 in clear):
+            page.remove_obj(text)
+            text.close()
+
+
+def clear_boxes(template: Template, quiet_mm: float) -> list[Box]:
+    """Where each symbol and its quiet zone sit on a page, in PDF points from the bottom left,
+    with a point to spare: the places the drawing turns by 180 degrees turned too."""
+    spec, height = template.qr, mm_to_pt(template.page_height)
+    boxes = []
+    for where in template.places:
+        left, top = spec.x - quiet_mm, spec.y - quiet_mm
+        right, bottom = spec.x + spec.size + quiet_mm, spec.y + spec.size + quiet_mm
+        if where.rotate == 180:
+            left, right = template.cell_width - right, template.cell_width - left
+            top, bottom = template.cell_height - bottom, template.cell_height - top
+        boxes.append((mm_to_pt(where.x + left) - 1, height - mm_to_pt(where.y + bottom) - 1,
+                      mm_to_pt(where.x + right) + 1, height - mm_to_pt(where.y + top) + 1))
+    return boxes
 
 
 def _images(views: list[CodeView]) -> list[tuple[bytes, list[str]]]:
@@ -126,7 +170,7 @@ class _Pool:
     """Worker processes (or this process, for one worker) returning results in the order given."""
 
     def __init__(self, job: _Job, workers: int):
-        self.workers = workers
+        self.job, self.workers = job, workers
         self.executor = None
         if workers > 1:
             # fork shares the loaded font and modules; the caller starts no threads before this.
@@ -202,8 +246,9 @@ def render_sheets(template: Template, views: Sequence[CodeView], path: Path | st
     pool = _Pool(_Job(template, font, ".pdf", check_codes), min(len(chunks), workers or workers_available()))
     try:
         with atomic_path(path) as tmp:
-            expected, high_dpi = _join(pool, chunks, tmp, tell, len(views))
-            decoded = _read_back(pool, tmp, expected, high_dpi, tell) if check_codes else []
+            expected, high_dpi, quiet_mm = _join(pool, chunks, tmp, tell, len(views))
+            clear = clear_boxes(template, quiet_mm)
+            decoded = _read_back(pool, tmp, expected, high_dpi, clear, tell) if check_codes else []
             sha256, size = _sha256(tmp)
             result = Rendered(path=path, template=template.name, ids=tuple(view.id for view in views), sha256=sha256,
                               size=size, pages=len(expected), decoded=tuple(decoded))
@@ -215,21 +260,21 @@ def render_sheets(template: Template, views: Sequence[CodeView], path: Path | st
 
 
 def _join(pool: _Pool, chunks: list[list[CodeView]], tmp: Path, tell: Progress,
-          total: int) -> tuple[list[list[str]], float]:
-    """Draw the chunks and join them into the PDF at *tmp*; the payloads of each page and the
-    highest read-back resolution any chunk asked for."""
+          total: int) -> tuple[list[list[str]], float, float]:
+    """Draw the chunks and join them into the PDF at *tmp*; the payloads of each page, the
+    highest read-back resolution any chunk asked for, and the widest quiet zone (mm)."""
     import pypdfium2
 
     joined = pypdfium2.PdfDocument.new()
     expected: list[list[str]] = []
-    high_dpi, done = 0.0, 0
+    high_dpi, module, done = 0.0, 0.0, 0
     try:
-        for chunk, (data, pages, dpi) in zip(chunks, pool.ordered(_draw, ((chunk,) for chunk in chunks))):
-            part = pypdfium2.PdfDocument(data)
+        for chunk, drawn in zip(chunks, pool.ordered(_draw, ((chunk,) for chunk in chunks))):
+            part = pypdfium2.PdfDocument(drawn.data)
             joined.import_pages(part)
             part.close()
-            expected += pages
-            high_dpi = max(high_dpi, dpi)
+            expected += drawn.pages
+            high_dpi, module = max(high_dpi, drawn.check_dpi), max(module, drawn.largest_module)
             done += len(chunk)
             tell("drawing", done, total)
         with tmp.open("wb") as handle:
@@ -237,7 +282,7 @@ def _join(pool: _Pool, chunks: list[list[CodeView]], tmp: Path, tell: Progress,
     finally:
         joined.close()
     _settle(tmp)
-    return expected, high_dpi
+    return expected, high_dpi, module * pool.job.template.qr.quiet_zone
 
 
 _CREATED = re.compile(rb"/CreationDate\(D:(\d{14})")
@@ -273,13 +318,14 @@ def _settle(path: Path) -> None:
             handle.write(file_id)
 
 
-def _read_back(pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: float, tell: Progress) -> list[str]:
+def _read_back(pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: float, clear: list[Box],
+               tell: Progress) -> list[str]:
     """Every payload read from the joined file, page by page; RenderError unless each page reads
     as exactly its codes."""
     high_dpi = min(check.MAX_DPI, max(check.MIN_DPI, high_dpi))
     low_dpi = high_dpi * CHECK_PX_PER_MODULE / PX_PER_MODULE_CHECK
     ranges = [range(start, min(start + CHECK_PAGES, len(expected))) for start in range(0, len(expected), CHECK_PAGES)]
-    tasks = ((str(tmp), pages, expected[pages.start : pages.stop], low_dpi, high_dpi) for pages in ranges)
+    tasks = ((str(tmp), pages, expected[pages.start : pages.stop], low_dpi, high_dpi, clear) for pages in ranges)
     decoded: list[str] = []
     for pages, read in zip(ranges, pool.ordered(_read, tasks)):
         check.compare(expected[pages.start : pages.stop], read, tmp.name, first_page=pages.start + 1)

@@ -93,3 +93,4 @@ class Drawn:
     data: bytes
     pages: list[list[str]]
     check_dpi: float = 0.0  # resolution to rasterise a PDF at for the self-check
+    largest_module: float = 0.0  # mm: sets the widest quiet zone drawn, which nothing may cover
