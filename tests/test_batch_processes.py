@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="re
 def start(home: Path, *args: object) -> subprocess.Popen:
     env = {**os.environ, "QRPAY_HOME": str(home)}
     return subprocess.Popen([sys.executable, "-m", "qrpay", "batch", *map(str, args), "--quiet"], env=env,
+                            cwd=home.parent,  # the installed qrpay, not a source checkout in the current folder
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 

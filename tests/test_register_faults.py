@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 
 import pytest
+
+import qrpay
 from typer.testing import CliRunner
 
 from qrpay import Qrpay, RegisterError, Settings
@@ -255,6 +257,12 @@ def _as_nobody(home: str, commands: list[list[str]], results) -> None:
     results.put(found)
 
 
+def _others_can_read(path: Path) -> bool:
+    """Whether every folder down to *path* lets other users through, and *path* lets them read."""
+    folders = [folder for folder in path.resolve().parents]
+    return all(folder.stat().st_mode & 0o001 for folder in folders) and bool(path.stat().st_mode & 0o004)
+
+
 def _run_as_nobody(home: Path, commands: list[list[str]]) -> list[tuple]:
     context = multiprocessing.get_context("fork")
     results = context.Queue()
@@ -270,6 +278,8 @@ def shared_home(template):
     """A root-owned home under /tmp that others may read: the register another user keeps."""
     if os.geteuid() != 0:
         pytest.skip("needs root to hand files to another user; as non-root the chmod tests above are already real")
+    if not _others_can_read(Path(qrpay.__file__).parent / "catalog.toml"):
+        pytest.skip("qrpay is installed where other users cannot read it, so another user cannot run it here")
     home = Path(tempfile.mkdtemp(prefix="qrpay-shared-", dir="/tmp"))
     home.chmod(0o755)
     (home / "register.sqlite3").write_bytes(template["bytes"])

@@ -444,7 +444,10 @@ def parse_template(name: str, source: str, text: str) -> Template:
 
 
 def _shipped() -> dict[str, object]:
-    folder = resources.files("qrpay.templates")
+    try:
+        folder = resources.files("qrpay.templates")
+    except ModuleNotFoundError:  # run from a source checkout: the wheel's qrpay/templates is ./templates
+        folder = Path(__file__).resolve().parents[2] / "templates"
     return {entry.name[:-5]: entry for entry in folder.iterdir() if entry.name.endswith(".toml")}
 
 
