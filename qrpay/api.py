@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -39,6 +40,7 @@ class Verdict:
     reason: str
     code: Code | None = None
     source: str | None = field(default=None)  # the file a code was read from, if any
+    count: int = 1  # how many times the code appears in that file (a label sheet holds 24)
 
     @property
     def genuine(self) -> bool:
@@ -46,7 +48,7 @@ class Verdict:
 
     def to_dict(self) -> dict:
         data = {"input": self.input, "status": self.status, "reason": self.reason,
-                "id": self.code.id if self.code else None}
+                "id": self.code.id if self.code else None, "count": self.count}
         if self.source:
             data["source"] = self.source
         if self.code:
@@ -273,16 +275,20 @@ class Qrpay:
         return self._verify_token(text, tok, url)
 
     def verify_input(self, text: str) -> list[Verdict]:
-        """Verdicts for one command-line input: a file gives one per code found in it."""
-        path = Path(text)
-        if not (text.strip() and _is_file(path)):
+        """Verdicts for one command-line input: a file gives one per distinct code found in it."""
+        if not (text.strip() and _is_file(Path(text))):
             return [self.verify(text)]
+        return self.verify_file(text)
+
+    def verify_file(self, path: Path | str) -> list[Verdict]:
+        """One verdict per distinct code in a photo, scan or PDF, in reading order, with its count."""
         from .scan import read_file
 
-        found = read_file(path)
+        source = str(path)
+        found = Counter(read_file(Path(path)))
         if not found:
-            return [Verdict(text, "no-code-found", "no QR code could be read from this file", source=text)]
-        return [replace(self.verify(payload), source=text) for payload in found]
+            return [Verdict(source, "no-code-found", "no QR code could be read from this file", source=source)]
+        return [replace(self.verify(payload), source=source, count=count) for payload, count in found.items()]
 
     def _verify_payment_code(self, text: str) -> Verdict:
         try:

@@ -1,19 +1,23 @@
 """Reading QR codes back out of files: PNG/JPEG photos and scans, and PDFs.
 
-zxing-cpp does the decoding; PDFs are rasterised with pypdfium2. Used by the render
-self-check and by ``qrpay verify FILE``.
+zxing-cpp does the decoding; PDFs are rasterised with pypdfium2. The render self-check reads
+exactly what was written (:func:`decode_image`); ``qrpay verify FILE`` and ``qrpay audit``
+read photos, which are dim, soft, skewed and noisy, so :func:`read_file` retries an image
+that yields nothing with cleaned-up variants of it (:func:`decode_photo`).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from .errors import InputError
 
 PDF_DPI = 200
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+#: Below this many pixels on the longer side a photo is also tried at twice its size (far-away codes).
+SMALL_SIDE_PX = 1600
 
 
 def decode_image(image: object) -> list[str]:
@@ -21,6 +25,33 @@ def decode_image(image: object) -> list[str]:
     import zxingcpp
 
     return [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+
+
+def _variants(grey: object) -> Iterator[object]:
+    """Cleaned-up versions of a greyscale photo, cheapest first, each made only when asked for."""
+    from PIL import Image, ImageFilter, ImageOps
+
+    stretched = ImageOps.autocontrast(grey, cutoff=1)  # grey on grey: below zxing's minimum contrast
+    yield stretched
+    for factor in (2, 4):  # blur and noise shrink with the picture; big photos decode faster
+        if min(stretched.size) >= 300 * factor:
+            yield stretched.reduce(factor)
+    yield stretched.filter(ImageFilter.UnsharpMask(radius=3, percent=250, threshold=0))  # soft focus
+    yield stretched.filter(ImageFilter.GaussianBlur(1.5))  # JPEG blocks, sensor noise, print halftone
+    if max(grey.size) <= SMALL_SIDE_PX:
+        yield grey.resize((grey.width * 2, grey.height * 2), Image.Resampling.BICUBIC)
+
+
+def decode_photo(image: object) -> list[str]:
+    """Texts of every QR code in a photo or scan: the image as it is, then, only if that finds
+    nothing, its cleaned-up variants until one reads."""
+    grey = image.convert("L")
+    found = decode_image(grey)
+    for variant in _variants(grey) if not found else ():
+        found = decode_image(variant)
+        if found:
+            break
+    return found
 
 
 def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI, pages: range | None = None) -> Iterator[object]:
@@ -47,28 +78,35 @@ def read_pdf_pages(source: Path | bytes, dpi: float = PDF_DPI, pages: range | No
     return [decode_image(page) for page in pdf_pages(source, dpi, pages)]
 
 
-def read_image_bytes(data: bytes) -> list[str]:
-    """Every QR payload in an encoded image (PNG, JPEG, ...)."""
+def read_image_bytes(data: bytes, decode: Callable[[object], list[str]] = decode_image) -> list[str]:
+    """Every QR payload in an encoded image (PNG, JPEG, ...), read by *decode*."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.load()
-            return decode_image(image.convert("L"))
+            return decode(image.convert("L"))
     except (UnidentifiedImageError, OSError):
         raise InputError("the data is not an image qrpay can read") from None
 
 
 def read_file(path: Path, dpi: float = PDF_DPI) -> list[str]:
-    """Every QR payload in an image or PDF file, in page order."""
+    """Every QR payload in a photo, scan or PDF file, in page order; each page or image that
+    reads nothing as it is gets the photo retries of :func:`decode_photo`."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path} is not a file")
-    with path.open("rb") as handle:
-        head = handle.read(5)
-    if head == b"%PDF-":
-        return [text for page in read_pdf_pages(path, dpi) for text in page]
     try:
-        return read_image_bytes(path.read_bytes())
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if data.startswith(b"%PDF-"):
+        return [text for page in pdf_pages(path, dpi) for text in decode_photo(page)]
+    from PIL import Image
+
+    try:
+        return read_image_bytes(data, decode_photo)
     except InputError:
         raise InputError(f"{path} is neither an image nor a PDF qrpay can read") from None
+    except Image.DecompressionBombError:
+        raise InputError(f"{path} has too many pixels to read safely; use a smaller copy of the photo") from None

@@ -146,8 +146,8 @@ def test_verify_reads_every_code_of_a_rendered_pdf_and_png(cli, desk, scene, wor
     result = cli("verify", str(tent), str(png), "--json")
     assert result.exit_code == 0, result.stdout
     verdicts = json.loads(result.stdout)
-    assert [(v["status"], v["id"], v["source"]) for v in verdicts] == [
-        ("genuine", scene.id, str(tent)), ("genuine", scene.id, str(tent)), ("genuine", scene.id, str(png))]
+    assert [(v["status"], v["id"], v["source"], v["count"]) for v in verdicts] == [
+        ("genuine", scene.id, str(tent), 2), ("genuine", scene.id, str(png), 1)]
 
 
 def test_verify_a_file_without_codes_says_no_code_found(cli, desk, workdir):

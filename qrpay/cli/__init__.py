@@ -5,6 +5,7 @@ from . import emergency, reconcile  # noqa: F401
 from . import render  # noqa: F401
 from . import admin  # noqa: F401
 from . import batch  # noqa: F401
+from . import audit  # noqa: F401
 from .app import app
 
 

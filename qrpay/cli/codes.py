@@ -78,7 +78,8 @@ def mint_open(
 def verdict_line(verdict: Verdict) -> str:
     where = f"{verdict.source}: " if verdict.source else ""
     name = verdict.code.id + " " if verdict.code else ""
-    return f"{where}{verdict.status.upper():<13} {name}{verdict.input}\n  {verdict.reason}"
+    copies = f" (×{verdict.count})" if verdict.count > 1 else ""
+    return f"{where}{verdict.status.upper():<13} {name}{verdict.input}{copies}\n  {verdict.reason}"
 
 
 @app.command()
