@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -19,12 +20,13 @@ from . import paycode, token
 from .catalog import Catalog, Group, Item, load_catalog
 from .codes import Code, check_window, clean_scene, clean_text, parse_date, parse_id
 from .config import Settings
-from .errors import InputError, KeyringError, MalformedToken
+from .errors import InputError, KeyringError, MalformedToken, NotFoundError
 from .keys import Key, Keyring
 from .qr import version_of
 from .register import Purpose, Register
 from .render import CodeView, Rendered, Template, list_templates, load_template
 from .render import render as draw
+from .scan import PHOTO_SUFFIXES
 
 STATUSES = ("genuine", "forged", "revoked", "expired", "not-yet-valid", "unknown-key",
             "malformed", "not-found", "no-code-found")
@@ -275,10 +277,20 @@ class Qrpay:
         return self._verify_token(text, tok, url)
 
     def verify_input(self, text: str) -> list[Verdict]:
-        """Verdicts for one command-line input: a file gives one per distinct code found in it."""
-        if not (text.strip() and _is_file(Path(text))):
-            return [self.verify(text)]
-        return self.verify_file(text)
+        """Verdicts for one command-line input: a file gives one per distinct code found in it.
+
+        A name that looks like a file (a folder in it, or an image or PDF extension) but is not
+        one is an error, not a malformed code: the user mistyped a path.
+        """
+        kind = _kind(Path(text)) if text.strip() else None
+        if kind == "file":
+            return self.verify_file(text)
+        if kind == "folder":
+            raise InputError(f"{text} is a folder; check every photo in it with: qrpay audit {text}")
+        if _looks_like_path(text):
+            raise NotFoundError(f"no file {text}; give a photo, scan or PDF that exists, "
+                                "or the code itself (link, token or payment code)")
+        return [self.verify(text)]
 
     def verify_file(self, path: Path | str) -> list[Verdict]:
         """One verdict per distinct code in a photo, scan or PDF, in reading order, with its count."""
@@ -335,9 +347,16 @@ def _token_in_url(url: str) -> str:
     return url[cut + 1 :]
 
 
-def _is_file(path: Path) -> bool:
-    """Like Path.is_file, but False for text that cannot even be a file name (too long, say)."""
+def _kind(path: Path) -> str | None:
+    """``"file"``, ``"folder"`` or ``None``: nothing there, or text that cannot even be a file name."""
     try:
-        return path.is_file()
+        return "file" if path.is_file() else "folder" if path.is_dir() else None
     except OSError:
+        return None
+
+
+def _looks_like_path(text: str) -> bool:
+    """Whether *text* reads as a file name; tokens and payment codes never hold '/' or an extension."""
+    if "://" in text:
         return False
+    return "/" in text or os.sep in text or Path(text).suffix.lower() in PHOTO_SUFFIXES

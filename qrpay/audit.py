@@ -17,10 +17,7 @@ from pathlib import Path
 
 from .api import STATUSES, Qrpay, Verdict
 from .errors import InputError, NotFoundError
-from .scan import IMAGE_SUFFIXES
-
-#: What a folder is searched for; a file named on its own is read whatever its name.
-SUFFIXES = frozenset(IMAGE_SUFFIXES | {".pdf"})
+from .scan import PHOTO_SUFFIXES
 #: The order a duty officer acts in: a file is named by the first of these among its codes.
 SEVERITY = ("forged", "malformed", "unknown-key", "not-found", "revoked", "expired", "not-yet-valid",
             "no-code-found", "genuine")
@@ -71,13 +68,14 @@ class Audit:
 
 
 def photo_files(paths: Iterable[Path | str]) -> list[Path]:
-    """The files to audit: each file named, and every image or PDF under each folder named, once each."""
+    """The files to audit: each file named (whatever its name), and every image or PDF under each
+    folder named; each file once."""
     found: dict[Path, Path] = {}
     for given in map(Path, paths):
         if given.is_dir():
             inside = sorted(path for path in given.rglob("*") if _is_photo(path, given))
             if not inside:
-                raise InputError(f"{given} holds no image or PDF files ({', '.join(sorted(SUFFIXES))}); "
+                raise InputError(f"{given} holds no image or PDF files ({', '.join(sorted(PHOTO_SUFFIXES))}); "
                                  "copy the photos of the posters into it")
         elif given.is_file():
             inside = [given]
@@ -105,4 +103,4 @@ def _verdicts(qrpay: Qrpay, path: Path) -> list[Verdict]:
 def _is_photo(path: Path, folder: Path) -> bool:
     """An image or PDF file under *folder*, not hidden (thumbnails, half-copied files)."""
     hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
-    return not hidden and path.suffix.lower() in SUFFIXES and path.is_file()
+    return not hidden and path.suffix.lower() in PHOTO_SUFFIXES and path.is_file()

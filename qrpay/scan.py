@@ -16,6 +16,8 @@ from .errors import InputError
 
 PDF_DPI = 200
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+#: The files photos and scans of posters come in.
+PHOTO_SUFFIXES = frozenset(IMAGE_SUFFIXES | {".pdf"})
 #: Below this many pixels on the longer side a photo is also tried at twice its size (far-away codes).
 SMALL_SIDE_PX = 1600
 
