@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .api import Qrpay
+from .fileio import check_writable_folder
 from .keys import Keyring
 from .render import Rendered
 
@@ -36,7 +37,7 @@ class Demo:
 
 def run_demo(qrpay: Qrpay, directory: Path | str = "output") -> Demo:
     """Mint the unified, a scene (item 09, "window 3") and an open (item 06) code; render them all."""
-    directory = Path(directory)
+    directory = check_writable_folder(Path(directory))  # before anything is minted
     created = None
     if not qrpay.settings.keyring_path.exists():
         created = Keyring.init(qrpay.settings.keyring_path).path

@@ -20,13 +20,25 @@ def check_writable_target(path: Path) -> Path:
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path} is a folder; give a file name, e.g. {path / 'poster.pdf'}")
-    parent = path.parent
-    for ancestor in [parent, *parent.parents]:
+    _check_no_file_in_the_way(path.parent, path)
+    return path
+
+
+def check_writable_folder(path: Path) -> Path:
+    """Fail early, with a sentence, when *path* cannot be (or become) a folder we write files into."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{path} is a file; give the name of a folder to write the files into")
+    _check_no_file_in_the_way(path, path)
+    return path
+
+
+def _check_no_file_in_the_way(folder: Path, target: Path) -> None:
+    for ancestor in [folder, *folder.parents]:
         if ancestor.exists():
             if not ancestor.is_dir():
-                raise InputError(f"cannot write {path}: {ancestor} is a file, not a folder")
+                raise InputError(f"cannot write {target}: {ancestor} is a file, not a folder")
             break
-    return path
 
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}
