@@ -79,6 +79,7 @@ FIXTURES: dict[str, tuple[str, Callable[[Path], None] | None]] = {
     # name in args -> (file name in the current folder, how to make it; None: a folder)
     "file": ("a-file.txt", _text("not a folder\n")),
     "folder": ("a-folder", None),
+    "full_folder": ("site-images", lambda path: (path.mkdir(), _image((10, 10))(path / "logo.png"))),
     "text_png": ("emblem.png", _text("not a picture")),
     "huge_png": ("huge.png", _image((5000, 10))),
     "heavy_png": ("heavy.png", _heavy_png),
@@ -101,14 +102,27 @@ FIXTURES: dict[str, tuple[str, Callable[[Path], None] | None]] = {
     "stmt_utf16": ("statement-utf16.csv", _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,RX-1\n", "utf-16")),
     "stmt_gbk": ("statement-gbk.csv", _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,业务一\n", "gbk")),
     "stmt_good": ("statement.csv", _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,RX-1\n")),
+    "batch_good": ("windows.csv", _text("item,scene\n09,window 4\n09,window 5\n")),
+    "batch_header_only": ("header.csv", _text("item,scene\n")),
+    "batch_unknown_column": ("columns.csv", _text("item,scene,colour\n09,window 4,red\n")),
+    "batch_bad_rows": ("rows.csv", _text("item,scene\n09,window 4\n42,window 5\n09,\n09,window\x1b 6\n")),
+    "batch_duplicate": ("twice.csv", _text("item,scene\n09,window 4\n09,window 4\n")),
+    "batch_open_reversed": ("open.csv", _text("item,scene,kind,valid_from,valid_until\n"
+                                              "06,,open,2031-01-02,2031-01-01\n")),
+    "batch_scene_on_emergency": ("emergency.csv", _text("item,scene\n09,window 4\n")),
+    "batch_utf16": ("utf16.csv", _text("item,scene\n09,窗口 4\n", "utf-16")),
+    "batch_gbk": ("gbk.csv", _text("item,scene\n09,窗口 4\n", "gbk")),
     "broken_template": ("../home/templates/broken.toml", _text("name = [unclosed\n")),
     "broken_catalog": ("../home/catalog.toml", _text("[items.19\nname = 1\n")),
 }
 
 CONTROL = "window\x1b[31m 3"
+#: Known: 'qrpay batch' mints before it finds that the output cannot be written (its check_output
+#: looks at the name, not at a file in the way), so the codes stay minted with nothing printed.
+BATCH_MINTS_FIRST = pytest.mark.xfail(strict=True, reason="batch.check_output misses a file in the way; mints first")
 LONG_SCENE = "窗口" * 40
 
-# (case id, command line with {fixture} names, fragment the one error line must hold)
+# (case id, command line with {fixture} names, fragment the one error line must hold[, known-failure mark])
 CASES = [
     # render
     ("render-unknown-id", "render C0000404 -t poster-a4", "no code C0000404"),
@@ -190,6 +204,27 @@ CASES = [
     ("reconcile-unknown-encoding", "reconcile {stmt_good} --encoding klingon", "unknown encoding 'klingon'"),
     ("reconcile-report-under-a-file", "reconcile {stmt_good} -o {file}/report.csv", "is a file, not a folder"),
     ("reconcile-report-onto-a-folder", "reconcile {stmt_good} -o {folder}", "is a folder"),
+    # batch
+    ("batch-missing", "batch windows-june.csv -t labels-a4", "windows-june.csv"),
+    ("batch-folder", "batch {folder} -t labels-a4", "is a folder"),
+    ("batch-empty", "batch {empty_csv} -t labels-a4", "no header"),
+    ("batch-header-only", "batch {batch_header_only} -t labels-a4", "no rows below its header"),
+    ("batch-unknown-column", "batch {batch_unknown_column} -t labels-a4", "unknown column(s) 'colour'"),
+    ("batch-bad-rows", "batch {batch_bad_rows} -t labels-a4", "3 problem(s) in rows.csv, nothing was minted"),
+    ("batch-duplicate-row", "batch {batch_duplicate} -t labels-a4", "asks for the same code as line 2"),
+    ("batch-reversed-dates", "batch {batch_open_reversed} -t labels-a4", "swap them"),
+    ("batch-kind-not-printed", "batch {batch_scene_on_emergency} -t emergency-a4", "does not print scene codes"),
+    ("batch-utf16", "batch {batch_utf16} -t labels-a4", "UTF-16"),
+    ("batch-gbk-as-utf8", "batch {batch_gbk} -t labels-a4 --encoding utf-8", "are not utf-8 text"),
+    ("batch-unknown-template", "batch {batch_good} -t labels-a3", "unknown template 'labels-a3'"),
+    ("batch-not-pdf", "batch {batch_good} -t labels-a4 -o labels.png", "give a file name ending .pdf"),
+    ("batch-pdf-onto-a-folder", "batch {batch_good} -t labels-a4 -o {folder}", "give a file name ending .pdf"),
+    ("batch-pdf-under-a-file", "batch {batch_good} -t labels-a4 -o {file}/labels.pdf", "is a file, not a folder",
+     BATCH_MINTS_FIRST),
+    ("batch-web-onto-a-file", "batch {batch_good} -t web -o {file}", "a-file.txt is a file"),
+    ("batch-web-under-a-file", "batch {batch_good} -t web -o {file}/images", "is a file, not a folder",
+     BATCH_MINTS_FIRST),
+    ("batch-web-into-a-full-folder", "batch {batch_good} -t web -o {full_folder}", "holds files qrpay did not write"),
     # audit
     ("audit-missing", "audit photos/hall-2", "photos/hall-2 is not a file or folder"),
     ("audit-no-photos", "audit {folder}", "holds no image or PDF files"),
@@ -265,7 +300,8 @@ def state(world: Path) -> tuple[dict[str, str], list[str]]:
     return files, dump
 
 
-@pytest.mark.parametrize(("spec", "fragment"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+@pytest.mark.parametrize(("spec", "fragment"),
+                         [pytest.param(*case[1:3], id=case[0], marks=case[3:]) for case in CASES])
 def test_bad_input_is_one_error_line_exit_2_and_changes_nothing(world, spec, fragment):
     args = make_args(spec, world / "work")
     before = state(world)
