@@ -96,21 +96,19 @@ def fresh_home(root: Path, name: str, keyring: Path) -> Path:
     return home
 
 
-def run_ours(root: Path, keyring: Path, source: Path, count: int, check: bool, repeat: int) -> dict:
-    runs = []
-    for attempt in range(repeat):
-        home = fresh_home(root, "home-ours", keyring)
-        out = root / f"ours-{count}.pdf"
-        env = {**os.environ, "QRPAY_HOME": str(home), "QRPAY_BASE_URL": BASE_URL}
-        command = [sys.executable, "-m", "qrpay", "batch", str(source), "--template", "labels-a4", "-o", str(out),
-                   "--quiet", "--json"] + ([] if check else ["--no-check"])
-        result = measure(command, env)
-        data = json.loads(result["stdout"])
-        assert data["count"] == count and data["minted"] == count
-        result["bytes"] = out.stat().st_size
-        result["versions"] = Counter(_versions(home))
-        runs.append(result)
-    return summarise(runs, count)
+def run_ours(root: Path, keyring: Path, source: Path, count: int, check: bool) -> dict:
+    """One qrpay batch in a fresh process with a fresh register, so it mints every code."""
+    home = fresh_home(root, "home-ours", keyring)
+    out = root / f"ours-{count}.pdf"
+    env = {**os.environ, "QRPAY_HOME": str(home), "QRPAY_BASE_URL": BASE_URL}
+    command = [sys.executable, "-m", "qrpay", "batch", str(source), "--template", "labels-a4", "-o", str(out),
+               "--quiet", "--json"] + ([] if check else ["--no-check"])
+    result = measure(command, env)
+    data = json.loads(result["stdout"])
+    assert data["count"] == count and data["minted"] == count
+    result["bytes"] = out.stat().st_size
+    result["versions"] = Counter(_versions(home))
+    return result
 
 
 def _versions(home: Path) -> list[int]:
@@ -120,15 +118,12 @@ def _versions(home: Path) -> list[int]:
         return [row[0] for row in db.execute("SELECT qr_version FROM codes")]
 
 
-def run_naive(root: Path, source: Path, count: int, repeat: int) -> dict:
-    runs = []
-    for attempt in range(repeat):
-        out = root / f"naive-{count}.pdf"
-        result = measure([sys.executable, str(HERE / "naive.py"), str(source), str(out)], dict(os.environ))
-        result["bytes"] = out.stat().st_size
-        result["versions"] = Counter({int(k): v for k, v in json.loads(result["stdout"])["versions"].items()})
-        runs.append(result)
-    return summarise(runs, count)
+def run_naive(root: Path, source: Path, count: int) -> dict:
+    out = root / f"naive-{count}.pdf"
+    result = measure([sys.executable, str(HERE / "naive.py"), str(source), str(out)], dict(os.environ))
+    result["bytes"] = out.stat().st_size
+    result["versions"] = Counter({int(k): v for k, v in json.loads(result["stdout"])["versions"].items()})
+    return result
 
 
 def summarise(runs: list[dict], count: int) -> dict:
@@ -207,14 +202,20 @@ def main() -> None:
         sources = {count: write_codes_csv(root / f"codes-{count}.csv", count) for count in (small, large)}
         print(f"qrpay batch benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
               f"median of {repeat} run(s); labels-a4 (3 x 8 per A4 sheet)\n", flush=True)
-        results = {}
-        for count in (small, large):
-            for check in (True, False):
-                label = f"qrpay batch, self-check {'on' if check else 'off'}"
-                results[(label, count)] = run_ours(root, keyring, sources[count], count, check, repeat)
-                print(f"  measured {label}, {count} codes", file=sys.stderr, flush=True)
-        naive = run_naive(root, sources[small], small, repeat)
-        print("  measured the naive script", file=sys.stderr, flush=True)
+        # every round measures each configuration once, so a busy moment on the machine
+        # slows one run of each rather than all runs of one
+        configs = [(f"qrpay batch, self-check {'on' if check else 'off'}", count, check)
+                   for count in (small, large) for check in (True, False)]
+        runs: dict = {config: [] for config in configs}
+        naive_runs = []
+        for round_ in range(1, repeat + 1):
+            for config in configs:
+                label, count, check = config
+                runs[config].append(run_ours(root, keyring, sources[count], count, check))
+            naive_runs.append(run_naive(root, sources[small], small))
+            print(f"  round {round_} of {repeat} measured", file=sys.stderr, flush=True)
+        results = {(label, count): summarise(runs[(label, count, check)], count) for label, count, check in configs}
+        naive = summarise(naive_runs, small)
         rows = [(label, result) for (label, _), result in results.items()] + [("naive script (bench/naive.py)", naive)]
         print(table(rows))
         ours = results[("qrpay batch, self-check on", small)]

@@ -89,7 +89,7 @@ class Batch:
             "template": self.template,
             "output": str(self.output),
             "files": [str(rendered.path) for rendered in self.files],
-            "pages": sum(rendered.pages for rendered in self.files),
+            "pages": None if self.images else sum(rendered.pages for rendered in self.files),
             "count": len(self.codes),
             "minted": self.minted,
             "reused": self.reused,
