@@ -15,11 +15,11 @@ from typing import BinaryIO, Iterator, TypeVar
 from .errors import InputError
 
 
-def check_writable_target(path: Path) -> Path:
-    """Fail early, with a sentence, when *path* cannot be a file we write."""
+def check_writable_target(path: Path, *, example: str = "poster.pdf") -> Path:
+    """Fail early, with a sentence, when *path* cannot be a file we write (*example* names one)."""
     path = Path(path)
     if path.is_dir():
-        raise InputError(f"{path} is a folder; give a file name, e.g. {path / 'poster.pdf'}")
+        raise InputError(f"{path} is a folder; give a file name, e.g. {path / example}")
     _check_no_file_in_the_way(path.parent, path)
     return path
 

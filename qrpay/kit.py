@@ -69,7 +69,7 @@ def make_kit(qrpay: Qrpay, path: Path | str | None = None, *, items: Sequence[st
     Without *path* the kit goes to ``output/emergency-kit-<today>.pdf``; a file already there
     is replaced only if qrpay wrote it as a kit.
     """
-    path = check_writable_target(Path(path)) if path is not None else _default_output(qrpay)
+    path = check_writable_target(Path(path), example="emergency-kit.pdf") if path is not None else _default_output(qrpay)
     if path.suffix.lower() != ".pdf":
         raise InputError(f"a kit is a PDF; name the output file .pdf, got {path.name!r}")
     template = load_template(TEMPLATE, qrpay.settings.user_templates_dir)

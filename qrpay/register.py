@@ -390,10 +390,7 @@ class Register:
         """Copy the register to the new file *target* with SQLite's online backup, which is
         consistent even while others write. The copy is one self-contained file (no -wal);
         an existing file is never overwritten."""
-        target = Path(target)
-        if target.is_dir():
-            raise InputError(f"{target} is a folder; name the backup file, e.g. {target / 'register-backup.sqlite3'}")
-        target = check_writable_target(target)
+        target = check_writable_target(Path(target), example="register-backup.sqlite3")
         taken = f"{target} already exists; a backup never overwrites a file, so give a new name"
         if target.exists():
             raise InputError(taken)

@@ -17,8 +17,8 @@ from pathlib import Path
 from itsdangerous.signer import Signer
 
 from .codes import Code
-from .errors import InputError, NotFoundError
-from .fileio import write_atomic
+from .errors import NotFoundError
+from .fileio import check_writable_target, write_atomic
 from .keys import Key, Keyring
 from .register import utcnow
 
@@ -67,8 +67,7 @@ def build(codes: Iterable[Code], key: Key) -> dict:
 
 def export(codes: Iterable[Code], key: Key, path: Path) -> dict:
     """Write the signed list to *path* (atomically) and return it."""
-    if Path(path).is_dir():
-        raise InputError(f"{path} is a folder; name the list file, e.g. {Path(path) / 'revoked.json'}")
+    check_writable_target(Path(path), example="revoked.json")
     document = build(codes, key)
     write_atomic(Path(path), (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     return document

@@ -157,7 +157,7 @@ CASES = [
     ("kit-not-eligible", "emergency kit --item 10", "not emergency-eligible"),
     ("kit-unknown-item", "emergency kit --item 99", "unknown item '99'"),
     ("kit-under-a-file", "emergency kit -o {file}/kit.pdf", "is a file, not a folder"),
-    ("kit-onto-a-folder", "emergency kit -o {folder}", "is a folder"),
+    ("kit-onto-a-folder", "emergency kit -o {folder}", "is a folder; give a file name, e.g. a-folder/emergency-kit.pdf"),
     ("kit-not-pdf", "emergency kit -o kit.png", "a kit is a PDF"),
     ("kit-reversed-dates", "emergency kit --valid-from 2031-01-02 --valid-until 2031-01-01", "swap them"),
     ("kit-past-date", "emergency kit --valid-until 2001-01-01", "already past"),
@@ -203,7 +203,7 @@ CASES = [
     ("reconcile-gbk-as-utf8", "reconcile {stmt_gbk} --encoding utf-8", "are not utf-8 text"),
     ("reconcile-unknown-encoding", "reconcile {stmt_good} --encoding klingon", "unknown encoding 'klingon'"),
     ("reconcile-report-under-a-file", "reconcile {stmt_good} -o {file}/report.csv", "is a file, not a folder"),
-    ("reconcile-report-onto-a-folder", "reconcile {stmt_good} -o {folder}", "is a folder"),
+    ("reconcile-report-onto-a-folder", "reconcile {stmt_good} -o {folder}", "is a folder; give a file name, e.g. a-folder/report.csv"),
     # batch
     ("batch-missing", "batch windows-june.csv -t labels-a4", "windows-june.csv"),
     ("batch-folder", "batch {folder} -t labels-a4", "is a folder"),
@@ -237,12 +237,12 @@ CASES = [
     # backup, restore, revocations
     ("backup-existing", "backup -o {file}", "already exists"),
     ("backup-under-a-file", "backup -o {file}/b.sqlite3", "is a file, not a folder"),
-    ("backup-onto-a-folder", "backup -o {folder}", "is a folder; name the backup file, e.g. a-folder/register-backup.sqlite3"),
+    ("backup-onto-a-folder", "backup -o {folder}", "is a folder; give a file name, e.g. a-folder/register-backup.sqlite3"),
     ("restore-missing", "restore old.sqlite3", "no backup file old.sqlite3"),
     ("restore-not-a-register", "restore {file}", "a-file.txt"),
     ("restore-folder", "restore {folder}", "no backup file"),
     ("revocations-under-a-file", "revocations export -o {file}/r.json", "is a file, not a folder"),
-    ("revocations-onto-a-folder", "revocations export -o {folder}", "is a folder; name the list file, e.g. a-folder/revoked.json"),
+    ("revocations-onto-a-folder", "revocations export -o {folder}", "is a folder; give a file name, e.g. a-folder/revoked.json"),
     ("revocations-verify-missing", "revocations verify none.json", "none.json"),
     # keys
     ("keys-init-twice", "keys init", "already exists"),

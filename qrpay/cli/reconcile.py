@@ -41,7 +41,7 @@ def reconcile_command(
 ) -> None:
     """Classify every statement line and every logged collection; exit 0 only when all matched."""
     if output is not None:
-        check_writable_target(output)
+        check_writable_target(output, example="report.csv")
     report = reconcile(desk(ctx), statement, encoding=encoding, name=str(statement))
     if output is not None:
         report.write_csv(output)
