@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from functools import cached_property
@@ -129,6 +129,10 @@ class Qrpay:
     def mint_many(self, purposes: Iterable[Purpose]) -> list[tuple[Code, bool]]:
         """A code for each purpose, existing or new, minted in one register transaction: all or none."""
         return self.register.mint_many(purposes, self._seal)
+
+    def minting(self, purposes: Iterable[Purpose]) -> Iterator[tuple[Code, bool]]:
+        """:meth:`mint_many` one code at a time, committed when the last is taken (see Register.minting)."""
+        return self.register.minting(purposes, self._seal)
 
     def _seal(self, serial: int, purpose: Purpose) -> dict:
         """The signed fields of the new code that received *serial*."""

@@ -3,32 +3,37 @@
 One row per code; the first line names the columns::
 
     item,scene,kind,valid_from,valid_until
-    09,窗口 3
+    09,窗口 3,,,
     06,,open,2026-01-01,2026-12-31
-    traffic-fine,,unified
+    traffic-fine,,unified,,
 
-``kind`` is ``scene`` when left out. ``item`` is a catalog item code, except on a ``unified``
-row, where it names the unified group (``traffic-fine``, ``education``): one unified code
-serves every item of its group. ``scene`` belongs to scene rows only, the dates to open rows.
+``kind`` is ``scene`` when left out (as may be every column but ``item``). ``item`` is a
+catalog item code, except on a ``unified`` row, where it names the unified group
+(``traffic-fine``, ``education``): one unified code serves every item of its group. ``scene``
+belongs to scene rows only, the dates to open rows.
 
 What a run does, and what an interruption (Ctrl-C, kill) leaves:
 
 1. Every row is checked: catalog, text, dates, duplicates, and whether the template can print
    it (glyphs, text length). Any bad row: one error listing the bad rows; nothing is minted
    and nothing written.
-2. All codes are minted in ONE register transaction, committed before rendering starts, so a
-   long render never holds the register's write lock against other users. The same purpose
-   gives back its live code, so running the same CSV again mints nothing new. Interrupted
-   here, the transaction rolls back: no code is minted.
+2. All codes are minted in ONE register transaction. Drawing starts on the first codes while
+   the rest are minted, and the transaction commits when the last code is handed to the
+   drawing: the write lock is held while minting, never for the whole render. The same
+   purpose gives back its live code, so running the same CSV again mints nothing new.
+   Interrupted before the commit, the transaction rolls back: no code is minted.
 3. The codes are drawn into a temporary file (or folder) that takes the output's place only
-   after the self-check read every code back. Interrupted here, the codes stay minted but
-   unprinted (they hang nowhere; the same CSV run again reuses them) and no output appears.
+   after the self-check read every code back. Interrupted after the commit, the codes stay
+   minted but unprinted (they hang nowhere; the same CSV run again reuses them) and no
+   output appears.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -39,7 +44,7 @@ from .codes import Code, check_window, clean_scene, parse_date
 from .errors import InputError
 from .ledger import Problems, Row, read_table
 from .register import Purpose
-from .render import Rendered, Template, load_template
+from .render import CodeView, Rendered, Template, load_template
 from .render.fonts import load_font
 from .render.many import Progress, render_folder, render_sheets
 from .render.pdf import preflight
@@ -51,6 +56,7 @@ MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("id", "item", "scene", "payment_code", "file", "sha256")
 WEB_EXTENSION = ".png"
 MAX_LISTED = 10  # bad rows named in the error; the rest are counted
+PROGRESS_EVERY = 50  # codes minted between progress reports
 _PLACEHOLDER_SERIAL = token.MAX_SERIAL  # stands in for the serial a row will get, to measure its text
 
 
@@ -270,35 +276,49 @@ def _batch_folder(folder: Path) -> bool:
 def run(qrpay: Qrpay, csv_path: Path | str, template: str, output: Path | str | None = None, *,
         encoding: str | None = None, check: bool = True, workers: int | None = None,
         progress: Progress | None = None) -> Batch:
-    """Check every row of *csv_path*, mint all its codes in one transaction, render them with
-    *template* into *output*, self-checked, and record the files in the register."""
+    """Check every row of *csv_path*, then mint its codes in one transaction while they are drawn
+    with *template* into *output*; self-checked, and each file recorded in the register."""
     layout = load_template(template, qrpay.settings.user_templates_dir)
     path = Path(output) if output is not None else default_output(Path(csv_path), layout)
     check_output(qrpay, layout, path, named=output is not None)
     requests = read_requests(qrpay, Path(csv_path), layout, encoding=encoding)
-    codes = qrpay.mint_many(request.purpose for request in requests)
-    if progress is not None:
-        progress("minting", len(codes), len(codes))
-    views = [qrpay.view(code) for code, _ in codes]
-    items = [request.item for request in requests]
-    batch = Batch(layout.name, path, layout.format == "web", codes, items, checked=check)
-    serials = {code.id: code.serial for code, _ in codes}
-    if layout.format == "web":
-        def finish(folder: Path, files: list[Rendered]) -> None:
-            _write_manifest(folder / MANIFEST, batch, files)
-            qrpay.register.add_renders(
-                ((serials[file.ids[0]], str(file.path.resolve()), file.sha256) for file in files), layout.name)
-
-        batch.files = render_folder(layout, views, path, extension=WEB_EXTENSION, check_codes=check,
-                                    workers=workers, progress=progress, finish=finish)
-    else:
-        def record(result: Rendered) -> None:
-            where = str(result.path.resolve())
-            qrpay.register.add_renders(((serials[id_], where, result.sha256) for id_ in result.ids), layout.name)
-
-        batch.files = [render_sheets(layout, views, path, font=qrpay.settings.font, check_codes=check,
-                                     workers=workers, progress=progress, record=record)]
+    batch = Batch(layout.name, path, layout.format == "web", [], [request.item for request in requests],
+                  checked=check)
+    # drawing starts on the first codes while the rest are minted; the transaction commits when
+    # the last code is handed to the drawing, and rolls back if the drawing fails before that
+    with closing(qrpay.minting(request.purpose for request in requests)) as minted:
+        views = _views(qrpay, minted, batch.codes, progress, len(requests))
+        if batch.images:
+            batch.files = render_folder(layout, views, path, count=len(requests), extension=WEB_EXTENSION,
+                                        check_codes=check, workers=workers, progress=progress,
+                                        finish=lambda folder, files: _finish_folder(qrpay, batch, folder, files))
+        else:
+            batch.files = [render_sheets(layout, views, path, count=len(requests), font=qrpay.settings.font,
+                                         check_codes=check, workers=workers, progress=progress,
+                                         record=lambda result: _record(qrpay, batch, [result]))]
     return batch
+
+
+def _views(qrpay: Qrpay, minted: Iterator[tuple[Code, bool]], codes: list[tuple[Code, bool]],
+           progress: Progress | None, total: int) -> Iterator[CodeView]:
+    """Each code as the render layer draws it, as it is minted; the codes are kept in *codes*."""
+    for code, new in minted:
+        codes.append((code, new))
+        if progress is not None and (len(codes) % PROGRESS_EVERY == 0 or len(codes) == total):
+            progress("minting", len(codes), total)
+        yield qrpay.view(code)
+
+
+def _record(qrpay: Qrpay, batch: Batch, files: list[Rendered]) -> None:
+    """Each code's file in the register, so ``qrpay show`` lists every sheet or image of it."""
+    serials = {code.id: code.serial for code, _ in batch.codes}
+    qrpay.register.add_renders(((serials[code_id], str(file.path.resolve()), file.sha256)
+                                for file in files for code_id in file.ids), batch.template)
+
+
+def _finish_folder(qrpay: Qrpay, batch: Batch, folder: Path, files: list[Rendered]) -> None:
+    _write_manifest(folder / MANIFEST, batch, files)
+    _record(qrpay, batch, files)
 
 
 def _write_manifest(path: Path, batch: Batch, files: list[Rendered]) -> None:

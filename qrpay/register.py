@@ -454,9 +454,17 @@ class Register:
 
         ``seal(serial, purpose)`` signs each new row, like :meth:`mint`'s ``seal``.
         """
+        return list(self.minting(purposes, seal))
+
+    def minting(self, purposes: Iterable[Purpose],
+                seal: Callable[[int, Purpose], dict]) -> Iterator[tuple[Code, bool]]:
+        """:meth:`mint_many` one code at a time, so a caller can start using the first codes: the
+        transaction commits once the last code is taken, and closing the iterator before that
+        rolls every code back."""
         with self.transaction():
-            minted = [self._mint_one(purpose, lambda serial, p=purpose: seal(serial, p)) for purpose in purposes]
-        return [(self.get(serial), new) for serial, new in minted]
+            for purpose in purposes:
+                serial, new = self._mint_one(purpose, lambda serial, p=purpose: seal(serial, p))
+                yield self.get(serial), new
 
     def _mint_one(self, purpose: Purpose, seal: Callable[[int], dict]) -> tuple[int, bool]:
         """The serial of the live code for *purpose*, inserted if needed; call inside a transaction."""

@@ -206,3 +206,16 @@ def test_minting_is_all_or_nothing_when_interrupted(desk, tmp_path, monkeypatch)
         run(desk, source, "labels-a4", tmp_path / "out.pdf")
     assert count_codes(desk) == 0
     assert not (tmp_path / "out.pdf").exists()
+
+
+def test_a_batch_interrupted_while_reading_back_keeps_its_codes_and_writes_nothing(desk, tmp_path, out, monkeypatch):
+    source = write_csv(tmp_path / "codes.csv", scene_rows(30))
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(many, "_read", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run(desk, source, "labels-a4", out / "labels.pdf", workers=1)
+    assert count_codes(desk) == 30  # minted whole before the read-back; reused by the next run
+    assert list(out.iterdir()) == []

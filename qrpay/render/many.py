@@ -12,6 +12,7 @@ folder that takes the output folder's place whole.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import itertools
 import multiprocessing
@@ -21,7 +22,7 @@ import signal
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -38,7 +39,6 @@ from .templates import Template
 from .units import mm_to_pt
 
 CHUNK_CODES = 120  # codes per drawing task: each chunk embeds its own font subset, so not too few
-CHECK_PAGES = 4  # pages per read-back task
 IMAGES_PER_TASK = 32
 ORPHAN_POLL_S = 0.5
 CHECK_PX_PER_MODULE = 2.5  # the first read-back's resolution; zxing-cpp reads QR codes from 1.5 px up
@@ -126,18 +126,27 @@ def _read(path: str, pages: range, expected: list[list[str]], low_dpi: float, hi
 
 
 def _leave_out_text_outside(page: object, clear: list[Box]) -> None:
+    """Remove from the loaded *page* (not the file) each text object that touches no *clear* box.
+
+    pdfium's raw calls: the object wrappers of pypdfium2 cost three times as much here.
+    """
     import pypdfium2.raw as pdfium_c
 
-    for text in list(page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_TEXT])):
-        left, bottom, right, top = text.get_bounds()
-        if not any(left < x1 and right > x0 and bottom < y1 and top > y0 for x0, y0, x1, y1 in clear):
-            page.remove_obj(text)
-            text.close()
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    for index in reversed(range(pdfium_c.FPDFPage_CountObjects(page.raw))):
+        item = pdfium_c.FPDFPage_GetObject(page.raw, index)
+        if pdfium_c.FPDFPageObj_GetType(item) != pdfium_c.FPDF_PAGEOBJ_TEXT:
+            continue
+        pdfium_c.FPDFPageObj_GetBounds(item, left, bottom, right, top)
+        if not any(left.value < x1 and right.value > x0 and bottom.value < y1 and top.value > y0
+                   for x0, y0, x1, y1 in clear):
+            pdfium_c.FPDFPage_RemoveObject(page.raw, item)
+            pdfium_c.FPDFPageObj_Destroy(item)
 
 
 def clear_boxes(template: Template, quiet_mm: float) -> list[Box]:
-    """Where each symbol and its quiet zone sit on a page, in PDF points from the bottom left,
-    with a point to spare: the places the drawing turns by 180 degrees turned too."""
+    """Where each symbol and its quiet zone sit on a page, in PDF points from the bottom left
+    (the places the drawing turns by 180 degrees turned too)."""
     spec, height = template.qr, mm_to_pt(template.page_height)
     boxes = []
     for where in template.places:
@@ -146,8 +155,8 @@ def clear_boxes(template: Template, quiet_mm: float) -> list[Box]:
         if where.rotate == 180:
             left, right = template.cell_width - right, template.cell_width - left
             top, bottom = template.cell_height - bottom, template.cell_height - top
-        boxes.append((mm_to_pt(where.x + left) - 1, height - mm_to_pt(where.y + bottom) - 1,
-                      mm_to_pt(where.x + right) + 1, height - mm_to_pt(where.y + top) + 1))
+        boxes.append((mm_to_pt(where.x + left), height - mm_to_pt(where.y + bottom),
+                      mm_to_pt(where.x + right), height - mm_to_pt(where.y + top)))
     return boxes
 
 
@@ -198,7 +207,7 @@ class _Pool:
             try:
                 result = pending.popleft().result()
             except BrokenProcessPool:
-                raise RenderError("a drawing process stopped unexpectedly (out of memory?); nothing was written") from None
+                raise RenderError("a worker process stopped unexpectedly (out of memory?); nothing was written") from None
             pending.extend(self.executor.submit(function, *task) for task in itertools.islice(tasks, 1))
             yield result
 
@@ -211,12 +220,18 @@ def _codes_per_page(template: Template) -> int:
     return template.cells_per_page if template.fill == "each" else 1
 
 
-def _chunks(template: Template, views: Sequence[CodeView]) -> list[list[CodeView]]:
+def _chunk_size(template: Template) -> int:
     """Whole pages, about CHUNK_CODES codes, per chunk; the same however many workers draw them,
     since each chunk embeds its own font subset and the file must not depend on the machine."""
     per_page = _codes_per_page(template)
-    size = per_page * max(1, CHUNK_CODES // per_page)
-    return [list(views[start : start + size]) for start in range(0, len(views), size)]
+    return per_page * max(1, CHUNK_CODES // per_page)
+
+
+def _batches(items: Iterable, size: int) -> Iterator[list]:
+    """Lists of *size* items (the last may be shorter), taken from *items* only as needed."""
+    items = iter(items)
+    while batch := list(itertools.islice(items, size)):
+        yield batch
 
 
 def _sha256(path: Path) -> tuple[str, int]:
@@ -225,32 +240,36 @@ def _sha256(path: Path) -> tuple[str, int]:
         return digest.hexdigest(), handle.tell()
 
 
-def render_sheets(template: Template, views: Sequence[CodeView], path: Path | str, *, font: Path | None = None,
-                  check_codes: bool = True, workers: int | None = None, progress: Progress | None = None,
-                  record: Callable[[Rendered], None] | None = None) -> Rendered:
+def render_sheets(template: Template, views: Iterable[CodeView], path: Path | str, *, count: int | None = None,
+                  font: Path | None = None, check_codes: bool = True, workers: int | None = None,
+                  progress: Progress | None = None, record: Callable[[Rendered], None] | None = None) -> Rendered:
     """Draw *views* with the print *template* into one PDF at *path*, on *workers* processes.
 
-    Every page is read back unless *check_codes* is false. *record* is called with the result
-    before the file is renamed into place; on any failure or interrupt nothing is left behind.
+    *views* may be an iterator, taken from only as drawing proceeds; *count* says how many it
+    holds (default: its length). Every page is read back unless *check_codes* is false.
+    *record* is called with the result before the file is renamed into place; on any failure
+    or interrupt nothing is left behind.
     """
     path = check_writable_target(Path(path))
     if template.format != "pdf":
         raise InputError(f"template {template.name} makes images, not pages; give a folder for them")
     if path.suffix.lower() != ".pdf":
         raise InputError(f"template {template.name} writes PDF files; name the output .pdf, got {path.name!r}")
-    if not views:
+    total = len(views) if count is None else count
+    if not total:
         raise RenderError(f"nothing to render: no codes were given for template {template.name}")
     load_font(font)  # loaded once here, before the workers fork
     tell = progress or (lambda stage, done, total: None)
-    chunks = _chunks(template, views)
-    pool = _Pool(_Job(template, font, ".pdf", check_codes), min(len(chunks), workers or workers_available()))
+    per_chunk = _chunk_size(template)
+    pool = _Pool(_Job(template, font, ".pdf", check_codes), min(-(-total // per_chunk), workers or workers_available()))
     try:
         with atomic_path(path) as tmp:
-            expected, high_dpi, quiet_mm = _join(pool, chunks, tmp, tell, len(views))
+            ids, expected, high_dpi, quiet_mm = _join(pool, _batches(views, per_chunk), tmp, tell, total)
             clear = clear_boxes(template, quiet_mm)
-            decoded = _read_back(pool, tmp, expected, high_dpi, clear, tell) if check_codes else []
+            step = per_chunk // _codes_per_page(template)
+            decoded = _read_back(pool, tmp, expected, high_dpi, clear, step, tell) if check_codes else []
             sha256, size = _sha256(tmp)
-            result = Rendered(path=path, template=template.name, ids=tuple(view.id for view in views), sha256=sha256,
+            result = Rendered(path=path, template=template.name, ids=tuple(ids), sha256=sha256,
                               size=size, pages=len(expected), decoded=tuple(decoded))
             if record is not None:
                 record(result)
@@ -259,30 +278,39 @@ def render_sheets(template: Template, views: Sequence[CodeView], path: Path | st
     return result
 
 
-def _join(pool: _Pool, chunks: list[list[CodeView]], tmp: Path, tell: Progress,
-          total: int) -> tuple[list[list[str]], float, float]:
-    """Draw the chunks and join them into the PDF at *tmp*; the payloads of each page, the
-    highest read-back resolution any chunk asked for, and the widest quiet zone (mm)."""
+def _join(pool: _Pool, chunks: Iterator[list[CodeView]], tmp: Path, tell: Progress,
+          total: int) -> tuple[list[str], list[list[str]], float, float]:
+    """Draw the chunks and join them into the PDF at *tmp*; the ids drawn, the payloads of each
+    page, the highest read-back resolution any chunk asked for, and the widest quiet zone (mm)."""
     import pypdfium2
+
+    ids: list[str] = []
+    sizes: deque[int] = deque()  # codes in each chunk handed out and not yet joined
+
+    def tasks() -> Iterator[tuple[list[CodeView]]]:
+        for chunk in chunks:
+            ids.extend(view.id for view in chunk)
+            sizes.append(len(chunk))
+            yield (chunk,)
 
     joined = pypdfium2.PdfDocument.new()
     expected: list[list[str]] = []
     high_dpi, module, done = 0.0, 0.0, 0
     try:
-        for chunk, drawn in zip(chunks, pool.ordered(_draw, ((chunk,) for chunk in chunks))):
+        for drawn in pool.ordered(_draw, tasks()):
             part = pypdfium2.PdfDocument(drawn.data)
             joined.import_pages(part)
             part.close()
             expected += drawn.pages
             high_dpi, module = max(high_dpi, drawn.check_dpi), max(module, drawn.largest_module)
-            done += len(chunk)
+            done += sizes.popleft()
             tell("drawing", done, total)
         with tmp.open("wb") as handle:
             joined.save(handle)
     finally:
         joined.close()
     _settle(tmp)
-    return expected, high_dpi, module * pool.job.template.qr.quiet_zone
+    return ids, expected, high_dpi, module * pool.job.template.qr.quiet_zone
 
 
 _CREATED = re.compile(rb"/CreationDate\(D:(\d{14})")
@@ -319,12 +347,12 @@ def _settle(path: Path) -> None:
 
 
 def _read_back(pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: float, clear: list[Box],
-               tell: Progress) -> list[str]:
-    """Every payload read from the joined file, page by page; RenderError unless each page reads
-    as exactly its codes."""
+               step: int, tell: Progress) -> list[str]:
+    """Every payload read from the joined file, page by page, *step* pages a task (a drawn chunk,
+    so each task loads one chunk's font); RenderError unless each page reads as exactly its codes."""
     high_dpi = min(check.MAX_DPI, max(check.MIN_DPI, high_dpi))
     low_dpi = high_dpi * CHECK_PX_PER_MODULE / PX_PER_MODULE_CHECK
-    ranges = [range(start, min(start + CHECK_PAGES, len(expected))) for start in range(0, len(expected), CHECK_PAGES)]
+    ranges = [range(start, min(start + step, len(expected))) for start in range(0, len(expected), step)]
     tasks = ((str(tmp), pages, expected[pages.start : pages.stop], low_dpi, high_dpi, clear) for pages in ranges)
     decoded: list[str] = []
     for pages, read in zip(ranges, pool.ordered(_read, tasks)):
@@ -334,35 +362,44 @@ def _read_back(pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: floa
     return decoded
 
 
-def render_folder(template: Template, views: Sequence[CodeView], folder: Path | str, *, extension: str = ".png",
-                  check_codes: bool = True, workers: int | None = None, progress: Progress | None = None,
+def render_folder(template: Template, views: Iterable[CodeView], folder: Path | str, *, count: int | None = None,
+                  extension: str = ".png", check_codes: bool = True, workers: int | None = None,
+                  progress: Progress | None = None,
                   finish: Callable[[Path, list[Rendered]], None] | None = None) -> list[Rendered]:
     """One image per code of *views*, drawn with the web *template* into a new *folder*.
 
-    Each image is read back unless *check_codes* is false. *finish* is called with the
-    temporary folder and the results (which name the final paths) before the folder takes
-    the place of *folder*, e.g. to add a manifest; on any failure nothing is left behind.
+    *views* and *count* are as for :func:`render_sheets`. Each image is read back unless
+    *check_codes* is false. *finish* is called with the temporary folder and the results (which
+    name the final paths) before the folder takes the place of *folder*, e.g. to add a
+    manifest; on any failure nothing is left behind.
     """
     folder = Path(folder)
     if (template.format, extension) not in FORMATS or template.format != "web":
         raise InputError(f"template {template.name} does not make {extension} images")
-    if not views:
+    total = len(views) if count is None else count
+    if not total:
         raise RenderError(f"nothing to render: no codes were given for template {template.name}")
     tell = progress or (lambda stage, done, total: None)
-    count = workers or workers_available()
-    tasks = [(list(views[start : start + IMAGES_PER_TASK]),) for start in range(0, len(views), IMAGES_PER_TASK)]
-    pool = _Pool(_Job(template, None, extension, check_codes), min(len(tasks), count))
+    handed: deque[list[CodeView]] = deque()  # chunks handed out and not yet written
+
+    def tasks() -> Iterator[tuple[list[CodeView]]]:
+        for chunk in _batches(views, IMAGES_PER_TASK):
+            handed.append(chunk)
+            yield (chunk,)
+
+    pool = _Pool(_Job(template, None, extension, check_codes),
+                 min(-(-total // IMAGES_PER_TASK), workers or workers_available()))
     results: list[Rendered] = []
     try:
         with atomic_folder(folder) as tmp:
-            for (chunk,), made in zip(tasks, pool.ordered(_images, tasks)):
-                for view, (data, read) in zip(chunk, made):
+            for made in pool.ordered(_images, tasks()):
+                for view, (data, read) in zip(handed.popleft(), made):
                     name = view.id + extension
                     (tmp / name).write_bytes(data)
                     results.append(Rendered(path=folder / name, template=template.name, ids=(view.id,),
                                             sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=1,
                                             decoded=tuple(read)))
-                tell("drawing", len(results), len(views))
+                tell("drawing", len(results), total)
             if finish is not None:
                 finish(tmp, results)
     finally:
