@@ -34,7 +34,7 @@ import csv
 import io
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -215,16 +215,17 @@ class _Printable:
         # web images have a fixed size per module and no text to fit
         self.font = load_font(qrpay.settings.font) if layout.format == "pdf" else None
         self.passed: set = set()  # texts known to fit
-        self.placed: set[tuple] = set()  # (kind, payload length) known to print large enough
+        self.stand_ins: dict[Purpose, CodeView] = {}  # placed (printed large enough), by purpose without scene
 
     def __call__(self, request: Request) -> bool:
         if self.font is None:
             return True
-        view = self.qrpay.view(_stand_in(self.qrpay, request.purpose))
-        shape = (request.purpose.kind, len(view.payload))
-        if shape not in self.placed:
-            place(self.layout, view)
-            self.placed.add(shape)
+        general = request.purpose._replace(scene=None)
+        if general not in self.stand_ins:
+            stand_in = self.qrpay.view(_stand_in(self.qrpay, general))
+            place(self.layout, stand_in)
+            self.stand_ins[general] = stand_in
+        view = replace(self.stand_ins[general], scene=request.purpose.scene or "")
         preflight(self.layout, view, self.font, f"line {request.line}", self.passed)
         return True
 
