@@ -56,8 +56,8 @@ def decode_photo(image: object) -> list[str]:
     return found
 
 
-def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI, pages: range | None = None) -> Iterator[object]:
-    """Each page of a PDF (a path, or the file's bytes), or those in *pages*, as a greyscale PIL image."""
+def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> Iterator[object]:
+    """Each page of a PDF (a path, or the file's bytes) as a greyscale PIL image."""
     import pypdfium2
 
     try:
@@ -66,8 +66,7 @@ def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI, pages: range | None = 
         name = "the PDF" if isinstance(source, bytes) else source
         raise InputError(f"{name} is not a readable PDF ({exc})") from None
     try:
-        for index in pages if pages is not None else range(len(document)):
-            page = document[index]
+        for page in document:
             bitmap = page.render(scale=dpi / 72, grayscale=True)
             yield bitmap.to_pil()
             page.close()
@@ -75,9 +74,9 @@ def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI, pages: range | None = 
         document.close()
 
 
-def read_pdf_pages(source: Path | bytes, dpi: float = PDF_DPI, pages: range | None = None) -> list[list[str]]:
-    """The QR payloads on each page of a PDF (or on those in *pages*), page by page."""
-    return [decode_image(page) for page in pdf_pages(source, dpi, pages)]
+def read_pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> list[list[str]]:
+    """The QR payloads on each page of a PDF, page by page."""
+    return [decode_image(page) for page in pdf_pages(source, dpi)]
 
 
 def read_image_bytes(data: bytes, decode: Callable[[object], list[str]] = decode_image) -> list[str]:
