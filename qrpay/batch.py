@@ -42,6 +42,7 @@ from . import paycode, token
 from .api import Qrpay
 from .codes import Code, check_window, clean_scene, parse_date
 from .errors import InputError
+from .fileio import check_writable_target
 from .ledger import Problems, Row, read_table
 from .register import Purpose
 from .render import CodeView, Rendered, Template, load_template
@@ -254,11 +255,13 @@ def check_output(qrpay: Qrpay, layout: Template, output: Path, *, named: bool) -
     if layout.format != "web":
         if output.is_dir() or output.suffix.lower() != ".pdf":
             raise InputError(f"template {layout.name} writes one PDF; give a file name ending .pdf, got {output}")
+        check_writable_target(output)  # a file in the way of its folder
         if not named and output.exists() and not qrpay.register.rendered(str(output.resolve())):
             raise InputError(f"{output} exists and qrpay did not write it; name the output with -o to replace it")
         return
     if output.exists() and not output.is_dir():
         raise InputError(f"template {layout.name} writes a folder of images and a manifest; {output} is a file")
+    check_writable_target(output / MANIFEST)
     if output.is_dir() and any(output.iterdir()) and not _batch_folder(output):
         raise InputError(f"{output} holds files qrpay did not write; give a new or empty folder for the images")
 

@@ -117,9 +117,6 @@ FIXTURES: dict[str, tuple[str, Callable[[Path], None] | None]] = {
 }
 
 CONTROL = "window\x1b[31m 3"
-#: Known: 'qrpay batch' mints before it finds that the output cannot be written (its check_output
-#: looks at the name, not at a file in the way), so the codes stay minted with nothing printed.
-BATCH_MINTS_FIRST = pytest.mark.xfail(strict=True, reason="batch.check_output misses a file in the way; mints first")
 LONG_SCENE = "窗口" * 40
 
 # (case id, command line with {fixture} names, fragment the one error line must hold[, known-failure mark])
@@ -219,11 +216,9 @@ CASES = [
     ("batch-unknown-template", "batch {batch_good} -t labels-a3", "unknown template 'labels-a3'"),
     ("batch-not-pdf", "batch {batch_good} -t labels-a4 -o labels.png", "give a file name ending .pdf"),
     ("batch-pdf-onto-a-folder", "batch {batch_good} -t labels-a4 -o {folder}", "give a file name ending .pdf"),
-    ("batch-pdf-under-a-file", "batch {batch_good} -t labels-a4 -o {file}/labels.pdf", "is a file, not a folder",
-     BATCH_MINTS_FIRST),
+    ("batch-pdf-under-a-file", "batch {batch_good} -t labels-a4 -o {file}/labels.pdf", "is a file, not a folder"),
     ("batch-web-onto-a-file", "batch {batch_good} -t web -o {file}", "a-file.txt is a file"),
-    ("batch-web-under-a-file", "batch {batch_good} -t web -o {file}/images", "is a file, not a folder",
-     BATCH_MINTS_FIRST),
+    ("batch-web-under-a-file", "batch {batch_good} -t web -o {file}/images", "is a file, not a folder"),
     ("batch-web-into-a-full-folder", "batch {batch_good} -t web -o {full_folder}", "holds files qrpay did not write"),
     # audit
     ("audit-missing", "audit photos/hall-2", "photos/hall-2 is not a file or folder"),
