@@ -99,22 +99,22 @@ def _draw(views: list[CodeView]) -> Drawn:
 
 
 def _read(path: str, pages: range, expected: list[list[str]], low_dpi: float, high_dpi: float,
-          clear: list[Box]) -> list[list[str]]:
+          quiet_mm: list[float]) -> list[list[str]]:
     """The payloads read from *pages* of the PDF at *path*; a page that does not read as expected
     at *low_dpi* is read again at *high_dpi*.
 
-    Text wholly outside every symbol and its quiet zone (the *clear* boxes) is left out of the
-    raster: it cannot change what a code reads as, and outlined bold glyphs are most of
-    pdfium's work. Text that touches a quiet zone is drawn, and may well spoil the read.
+    Text wholly outside every symbol and its quiet zone (*quiet_mm* wide on each page) is left
+    out of the raster: it cannot change what a code reads as, and outlined bold glyphs are most
+    of pdfium's work. Text that touches a quiet zone is drawn, and may well spoil the read.
     """
     import pypdfium2
 
     document = pypdfium2.PdfDocument(path)
     read = []
     try:
-        for index, want in zip(pages, expected):
+        for index, want, quiet in zip(pages, expected, quiet_mm):
             page = document[index]
-            _leave_out_text_outside(page, clear)
+            _leave_out_text_outside(page, clear_boxes(_job.template, quiet))
             found = decode_image(page.render(scale=low_dpi / 72, grayscale=True).to_pil())
             if Counter(found) != Counter(want):
                 found = decode_image(page.render(scale=high_dpi / 72, grayscale=True).to_pil())
@@ -265,9 +265,8 @@ def render_sheets(template: Template, views: Iterable[CodeView], path: Path | st
     try:
         with atomic_path(path) as tmp:
             ids, expected, high_dpi, quiet_mm = _join(pool, _batches(views, per_chunk), tmp, tell, total)
-            clear = clear_boxes(template, quiet_mm)
             step = per_chunk // _codes_per_page(template)
-            decoded = _read_back(pool, tmp, expected, high_dpi, clear, step, tell) if check_codes else []
+            decoded = _read_back(pool, tmp, expected, high_dpi, quiet_mm, step, tell) if check_codes else []
             sha256, size = _sha256(tmp)
             result = Rendered(path=path, template=template.name, ids=tuple(ids), sha256=sha256,
                               size=size, pages=len(expected), decoded=tuple(decoded))
@@ -279,9 +278,10 @@ def render_sheets(template: Template, views: Iterable[CodeView], path: Path | st
 
 
 def _join(pool: _Pool, chunks: Iterator[list[CodeView]], tmp: Path, tell: Progress,
-          total: int) -> tuple[list[str], list[list[str]], float, float]:
+          total: int) -> tuple[list[str], list[list[str]], float, list[float]]:
     """Draw the chunks and join them into the PDF at *tmp*; the ids drawn, the payloads of each
-    page, the highest read-back resolution any chunk asked for, and the widest quiet zone (mm)."""
+    page, the highest read-back resolution any chunk asked for, and each page's widest quiet
+    zone (mm)."""
     import pypdfium2
 
     ids: list[str] = []
@@ -295,14 +295,16 @@ def _join(pool: _Pool, chunks: Iterator[list[CodeView]], tmp: Path, tell: Progre
 
     joined = pypdfium2.PdfDocument.new()
     expected: list[list[str]] = []
-    high_dpi, module, done = 0.0, 0.0, 0
+    modules: list[float] = []
+    high_dpi, done = 0.0, 0
     try:
         for drawn in pool.ordered(_draw, tasks()):
             part = pypdfium2.PdfDocument(drawn.data)
             joined.import_pages(part)
             part.close()
             expected += drawn.pages
-            high_dpi, module = max(high_dpi, drawn.check_dpi), max(module, drawn.largest_module)
+            modules += drawn.page_modules
+            high_dpi = max(high_dpi, drawn.check_dpi)
             done += sizes.popleft()
             tell("drawing", done, total)
         with tmp.open("wb") as handle:
@@ -310,7 +312,7 @@ def _join(pool: _Pool, chunks: Iterator[list[CodeView]], tmp: Path, tell: Progre
     finally:
         joined.close()
     _settle(tmp)
-    return ids, expected, high_dpi, module * pool.job.template.qr.quiet_zone
+    return ids, expected, high_dpi, [module * pool.job.template.qr.quiet_zone for module in modules]
 
 
 _CREATED = re.compile(rb"/CreationDate\(D:(\d{14})")
@@ -346,14 +348,15 @@ def _settle(path: Path) -> None:
             handle.write(file_id)
 
 
-def _read_back(pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: float, clear: list[Box],
+def _read_back(pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: float, quiet_mm: list[float],
                step: int, tell: Progress) -> list[str]:
     """Every payload read from the joined file, page by page, *step* pages a task (a drawn chunk,
     so each task loads one chunk's font); RenderError unless each page reads as exactly its codes."""
     high_dpi = min(check.MAX_DPI, max(check.MIN_DPI, high_dpi))
     low_dpi = high_dpi * CHECK_PX_PER_MODULE / PX_PER_MODULE_CHECK
     ranges = [range(start, min(start + step, len(expected))) for start in range(0, len(expected), step)]
-    tasks = ((str(tmp), pages, expected[pages.start : pages.stop], low_dpi, high_dpi, clear) for pages in ranges)
+    tasks = ((str(tmp), pages, expected[pages.start : pages.stop], low_dpi, high_dpi, quiet_mm[pages.start : pages.stop])
+             for pages in ranges)
     decoded: list[str] = []
     for pages, read in zip(ranges, pool.ordered(_read, tasks)):
         check.compare(expected[pages.start : pages.stop], read, tmp.name, first_page=pages.start + 1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 KIND_LABELS = {
@@ -93,4 +93,4 @@ class Drawn:
     data: bytes
     pages: list[list[str]]
     check_dpi: float = 0.0  # resolution to rasterise a PDF at for the self-check
-    largest_module: float = 0.0  # mm: sets the widest quiet zone drawn, which nothing may cover
+    page_modules: list[float] = field(default_factory=list)  # mm, each page's largest module: its widest quiet zone

@@ -208,12 +208,12 @@ def write_pdf(template: Template, views: Iterable[CodeView], options: Options) -
     emblem = options.emblem
     drawer = _Drawer(canvas, template, options.font, emblem)
     pages: list[list[str]] = []
-    smallest, largest = float("inf"), 0.0
+    smallest, modules = float("inf"), []
     ids: list[str] = []  # the first and last code, for the document's subject
     for views_on_page in _pages(template, views):
         placed = {view.id: place(template, view, emblem=emblem is not None) for view in views_on_page}
         smallest = min([smallest, *(p.module_mm for p in placed.values())])
-        largest = max([largest, *(p.module_mm for p in placed.values())])
+        modules.append(max(p.module_mm for p in placed.values()))
         drawer.page(views_on_page, placed)
         pages.append([view.payload for view in views_on_page])
         ids = ids or [views_on_page[0].id]
@@ -223,4 +223,4 @@ def write_pdf(template: Template, views: Iterable[CodeView], options: Options) -
     canvas.setTitle(template.title)
     canvas.setSubject(ids[0] if ids[0] == ids[-1] else f"{ids[0]} … {ids[-1]}")
     canvas.save()
-    return Drawn(buffer.getvalue(), pages, dpi_for(smallest, PX_PER_MODULE_CHECK), largest)
+    return Drawn(buffer.getvalue(), pages, dpi_for(smallest, PX_PER_MODULE_CHECK), modules)
