@@ -316,8 +316,11 @@ def _views(qrpay: Qrpay, minted: Iterator[tuple[Code, bool]], codes: list[tuple[
 def _record(qrpay: Qrpay, batch: Batch, files: list[Rendered]) -> None:
     """Each code's file in the register, so ``qrpay show`` lists every sheet or image of it."""
     serials = {code.id: code.serial for code, _ in batch.codes}
-    qrpay.register.add_renders(((serials[code_id], str(file.path.resolve()), file.sha256)
-                                for file in files for code_id in file.ids), batch.template)
+    rows = []
+    for file in files:
+        where = str(file.path.resolve())
+        rows += [(serials[code_id], where, file.sha256) for code_id in file.ids]
+    qrpay.register.add_renders(rows, batch.template)
 
 
 def _finish_folder(qrpay: Qrpay, batch: Batch, folder: Path, files: list[Rendered]) -> None:
