@@ -46,6 +46,19 @@ def test_every_kind_fits_qr_version_4_at_level_m_with_a_24_character_base_url():
         assert version_of(payload) == symbol.version
 
 
+@pytest.mark.parametrize("length", range(20, 75, 3))
+def test_the_encoder_never_needs_a_larger_symbol_than_segno_at_the_same_level(length):
+    """qrpay encodes with zxing-cpp for speed; segno, the reference encoder, bounds its choices."""
+    import segno
+
+    payload = (BASE_URL_24 + token.sign(LONGEST, SECRET) + "Ab9-_" * 20)[:length]
+    for level in "LMQH":
+        ours = encode(payload, error=level)
+        reference = segno.make(payload, error=level, micro=False, boost_error=False)
+        assert ours.error == level and ours.size == 17 + 4 * ours.version
+        assert ours.version <= reference.version
+
+
 def test_a_json_token_in_a_url_would_need_a_much_larger_symbol():
     from itsdangerous import URLSafeSerializer
 
