@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +18,12 @@ from pathlib import Path
 from .api import Qrpay
 from .codes import Code
 from .errors import InputError
-from .fileio import atomic_file, check_writable_target
+from .fileio import atomic_path, check_writable_target
 from .render import check
 from .render.fonts import Font, load_font
 from .render.model import CodeView, Options
 from .render.pdf import write_pdf
+from .render.pdfjoin import join
 from .render.templates import load_template
 from .render.text import wrap
 from .render.units import mm_to_pt
@@ -38,8 +37,6 @@ RED, BLUE, INK, GREY = "#c8102e", "#1d4f91", "#1a1a1a", "#555555"
 SHEET_COLUMNS = (("序号", "No.", 10), ("付款时间", "Time", 24), ("业务编号", "Reference", 40),
                  ("付款人", "Payer", 34), ("金额（元）", "Amount", 24), ("付款渠道", "Channel", 24),
                  ("经办人", "Staff initials", 24))
-_PDF_ID = re.compile(rb"/ID\s*\[\s*<[0-9A-Fa-f]*>\s*<[0-9A-Fa-f]*>\s*\]")
-_PDF_DATE = re.compile(rb"/CreationDate\s*\(D:[0-9+\-Z']*\)")
 
 
 @dataclass(frozen=True)
@@ -84,12 +81,11 @@ def make_kit(qrpay: Qrpay, path: Path | str | None = None, *, items: Sequence[st
         parts += [drawn.data, _sheet(view, values, face, poster_page=2 + 2 * index)]
         expected += [*drawn.pages, []]
         dpi = max(dpi, drawn.check_dpi)
-    data = _join(parts)
-    sha256 = hashlib.sha256(data).hexdigest()
-    with atomic_file(path) as handle:
-        handle.write(data)
-        handle.flush()
-        check.run(check.read_pdf, os.pread(handle.fileno(), len(data), 0), dpi, expected, path.name)
+    with atomic_path(path) as tmp:
+        join(parts, tmp)
+        data = tmp.read_bytes()
+        sha256 = hashlib.sha256(data).hexdigest()
+        check.run(check.read_pdf, data, dpi, expected, path.name)
         for code in codes:
             qrpay.register.add_render(code.serial, RENDER_NAME, str(path.resolve()), sha256)
     return Kit(path, tuple(codes), tuple(code.id for code, new in minted if new), len(expected), sha256)
@@ -118,25 +114,6 @@ def _default_output(qrpay: Qrpay) -> Path:
     if path.exists() and str(path.resolve()) not in ours:
         raise InputError(f"{path} exists and qrpay did not write it as a kit; name the output with -o to replace it")
     return check_writable_target(path)
-
-
-def _join(parts: list[bytes]) -> bytes:
-    """One PDF of all *parts*, the same bytes for the same parts.
-
-    PDFium stamps the joined file with the time and a random id: the time is blanked out (with
-    spaces, so no byte offset moves) and the id derived from the content.
-    """
-    import pypdfium2
-
-    joined = pypdfium2.PdfDocument.new()
-    for part in parts:
-        joined.import_pages(pypdfium2.PdfDocument(part))
-    buffer = io.BytesIO()
-    joined.save(buffer)
-    data = _PDF_DATE.sub(lambda match: b" " * len(match.group()), buffer.getvalue())
-    blank = _PDF_ID.sub(b"/ID[<><>]", data)
-    digest = hashlib.sha256(blank).hexdigest()[:32].upper().encode()
-    return _PDF_ID.sub(b"/ID[<" + digest + b"><" + digest + b">]", data)
 
 
 # -- drawing the cover and log sheets ------------------------------------------------------

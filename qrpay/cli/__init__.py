@@ -1,11 +1,7 @@
 """The qrpay command line: a thin layer over :mod:`qrpay.api`."""
 
-from . import codes, info, keys  # noqa: F401  (each module registers its commands)
-from . import emergency, reconcile  # noqa: F401
-from . import render  # noqa: F401
-from . import admin  # noqa: F401
-from . import batch  # noqa: F401
-from . import audit  # noqa: F401
+# Each module registers its commands; this order is the order of 'qrpay --help'.
+from . import info, keys, codes, render, batch, emergency, reconcile, audit, admin  # noqa: F401
 from .app import app
 
 

@@ -17,7 +17,6 @@ import hashlib
 import itertools
 import multiprocessing
 import os
-import re
 import signal
 import threading
 import time
@@ -34,6 +33,7 @@ from ..scan import decode_image
 from . import FORMATS, Rendered, check
 from .fonts import load_font
 from .model import CodeView, Drawn, Options
+from .pdfjoin import settle
 from .pdf import PX_PER_MODULE_CHECK
 from .templates import Template
 from .units import mm_to_pt
@@ -311,41 +311,8 @@ def _join(pool: _Pool, chunks: Iterator[list[CodeView]], tmp: Path, tell: Progre
             joined.save(handle)
     finally:
         joined.close()
-    _settle(tmp)
+    settle(tmp)
     return ids, expected, high_dpi, [module * pool.job.template.qr.quiet_zone for module in modules]
-
-
-_CREATED = re.compile(rb"/CreationDate\(D:(\d{14})")
-_FILE_ID = re.compile(rb"/ID\[<([0-9A-Fa-f]+)><([0-9A-Fa-f]+)>\]")
-_TAIL = 1024  # pdfium's trailer, with the file id, is in the last few hundred bytes
-_HEAD = 1024  # and its document information, with the date, in the first few
-
-
-def _settle(path: Path) -> None:
-    """pdfium stamps a joined file with the time and a random file id: replace both, byte for byte
-    the same length (so no offset moves), with values the content decides. The same codes then
-    give the same file."""
-    with path.open("r+b") as handle:
-        head = handle.read(_HEAD)
-        created = _CREATED.search(head)
-        if created:
-            handle.seek(created.start(1))
-            handle.write(b"20000101000000")
-        size = handle.seek(0, os.SEEK_END)
-        handle.seek(max(0, size - _TAIL))
-        tail = handle.read()
-        found = _FILE_ID.search(tail)
-        if found is None:
-            raise RenderError(f"joining the pages of {path.name} gave a PDF without a file id; nothing was written")
-        at = size - len(tail)
-        handle.seek(0)
-        digest = hashlib.md5(usedforsecurity=False)
-        for block in iter(lambda: handle.read(min(1 << 20, at + found.start() - handle.tell())), b""):
-            digest.update(block)  # everything up to the id itself
-        file_id = digest.hexdigest().upper().encode()[: len(found.group(1))]
-        for group in (1, 2):
-            handle.seek(at + found.start(group))
-            handle.write(file_id)
 
 
 def _read_back(pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: float, quiet_mm: list[float],
