@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from qrpay import Qrpay, Settings
 from qrpay.cli import app
+from qrpay.emergency import CollectionLog
 from qrpay.keys import Keyring
 
 BASE_URL_24 = "https://pay.hz.gov.cn/q/"  # a realistic 24-character platform address
@@ -50,3 +51,14 @@ class Cli:
 @pytest.fixture
 def cli(home: Path) -> Cli:
     return Cli()
+
+
+@pytest.fixture
+def code(desk):
+    """An open code (item 06): the kind the collection log and reconciliation work with."""
+    return desk.mint_open("06")[0]
+
+
+@pytest.fixture
+def log(desk) -> CollectionLog:
+    return CollectionLog(desk)

@@ -13,16 +13,6 @@ from qrpay.emergency import CollectionLog
 from qrpay.errors import InputError
 
 
-@pytest.fixture
-def code(desk):
-    return desk.mint_open("06")[0]
-
-
-@pytest.fixture
-def log(desk):
-    return CollectionLog(desk)
-
-
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path

@@ -11,22 +11,11 @@ import pytest
 
 from qrpay import paycode
 from qrpay.books import Books
-from qrpay.emergency import CollectionLog
 from qrpay.errors import InputError
 from qrpay.ledger import CLASSES
 from qrpay.reconcile import reconcile
 
 HEADER = "txn_id,paid_at,amount,code,reference\n"
-
-
-@pytest.fixture
-def code(desk):
-    return desk.mint_open("06")[0]
-
-
-@pytest.fixture
-def log(desk):
-    return CollectionLog(desk)
 
 
 def statement(path: Path, *lines: str, encoding: str = "utf-8") -> Path:
