@@ -32,8 +32,11 @@ def _desk(home: Path) -> tuple[Qrpay, set[str]]:
     """A desk with one code of each kind, and the exact texts that may verify as genuine."""
     Keyring.init(home / "keyring.json")
     desk = Qrpay(Settings.load(home=home, base_url=BASE_URL))
-    codes = [desk.mint_unified("traffic-fine")[0], desk.mint_scene("09", "window 3")[0],
-             desk.mint_open("06", valid_from="2026-01-01", valid_until="2199-01-31")[0]]
+    codes = [
+        desk.mint_unified("traffic-fine")[0],
+        desk.mint_scene("09", "window 3")[0],
+        desk.mint_open("06", valid_from="2026-01-01", valid_until="2199-01-31")[0],
+    ]
     genuine = {form for code in codes for form in (code.token, code.payload, SEPARATORS.sub("", code.payment_code))}
     return desk, genuine
 

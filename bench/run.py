@@ -101,8 +101,19 @@ def run_ours(root: Path, keyring: Path, source: Path, count: int, check: bool) -
     home = fresh_home(root, "home-ours", keyring)
     out = root / f"ours-{count}.pdf"
     env = {**os.environ, "QRPAY_HOME": str(home), "QRPAY_BASE_URL": BASE_URL}
-    command = [sys.executable, "-m", "qrpay", "batch", str(source), "--template", "labels-a4", "-o", str(out),
-               "--quiet", "--json"] + ([] if check else ["--no-check"])
+    command = [
+        sys.executable,
+        "-m",
+        "qrpay",
+        "batch",
+        str(source),
+        "--template",
+        "labels-a4",
+        "-o",
+        str(out),
+        "--quiet",
+        "--json",
+    ] + ([] if check else ["--no-check"])
     result = measure(command, env)
     data = json.loads(result["stdout"])
     assert data["count"] == count and data["minted"] == count
@@ -152,7 +163,7 @@ def verify_throughput(root: Path, keyring: Path, tokens: int, repeat: int) -> di
         purposes = [Purpose("scene", catalog_numbers[n % len(ITEMS)], f"desk {n}") for n in range(tokens)]
         payloads = [code.payload for code, _ in desk.mint_many(purposes)]
         rates = []
-        for attempt in range(repeat):
+        for _attempt in range(repeat):
             start = time.perf_counter()
             genuine = sum(desk.verify(payload).genuine for payload in payloads)
             rates.append(len(payloads) / (time.perf_counter() - start))
@@ -179,8 +190,10 @@ def profile(root: Path, keyring: Path, source: Path) -> str:
 def table(rows: list[tuple[str, dict]]) -> str:
     lines = [f"{'':<34}{'codes':>7}{'wall s':>9}{'codes/s':>9}{'B/code':>8}{'RSS MB':>8}{'PSS MB':>8}  runs (s)"]
     for label, r in rows:
-        lines.append(f"{label:<34}{r['codes']:>7}{r['wall_s']:>9.2f}{r['codes_per_s']:>9.0f}{r['bytes_per_code']:>8.0f}"
-                     f"{r['peak_rss_mb']:>8.0f}{r['peak_tree_mb']:>8.0f}  {r['walls']}")
+        lines.append(
+            f"{label:<34}{r['codes']:>7}{r['wall_s']:>9.2f}{r['codes_per_s']:>9.0f}{r['bytes_per_code']:>8.0f}"
+            f"{r['peak_rss_mb']:>8.0f}{r['peak_tree_mb']:>8.0f}  {r['walls']}"
+        )
     return "\n".join(lines)
 
 
@@ -200,12 +213,18 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "qrpay", "keys", "init"], env=env, check=True, capture_output=True)
         keyring = keyring_home / "keyring.json"
         sources = {count: write_codes_csv(root / f"codes-{count}.csv", count) for count in (small, large)}
-        print(f"qrpay batch benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-              f"median of {repeat} run(s); labels-a4 (3 x 8 per A4 sheet)\n", flush=True)
+        print(
+            f"qrpay batch benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+            f"median of {repeat} run(s); labels-a4 (3 x 8 per A4 sheet)\n",
+            flush=True,
+        )
         # every round measures each configuration once, so a busy moment on the machine
         # slows one run of each rather than all runs of one
-        configs = [(f"qrpay batch, self-check {'on' if check else 'off'}", count, check)
-                   for count in (small, large) for check in (True, False)]
+        configs = [
+            (f"qrpay batch, self-check {'on' if check else 'off'}", count, check)
+            for count in (small, large)
+            for check in (True, False)
+        ]
         runs: dict = {config: [] for config in configs}
         naive_runs = []
         for round_ in range(1, repeat + 1):
@@ -220,22 +239,38 @@ def main() -> None:
         print(table(rows))
         ours = results[("qrpay batch, self-check on", small)]
         off = results[("qrpay batch, self-check off", small)]
-        print(f"\nthroughput, ours / naive at {small} codes: {naive['wall_s'] / ours['wall_s']:.1f}x with the "
-              f"self-check, {naive['wall_s'] / off['wall_s']:.1f}x without (target >= 8x with it)")
+        print(
+            f"\nthroughput, ours / naive at {small} codes: {naive['wall_s'] / ours['wall_s']:.1f}x with the "
+            f"self-check, {naive['wall_s'] / off['wall_s']:.1f}x without (target >= 8x with it)"
+        )
         grown = results[("qrpay batch, self-check on", large)]
-        print(f"memory, {large} vs {small} codes: largest process x{grown['peak_rss_mb'] / ours['peak_rss_mb']:.2f}, "
-              f"process tree x{grown['peak_tree_mb'] / ours['peak_tree_mb']:.2f} (target < 1.5)")
+        print(
+            f"memory, {large} vs {small} codes: largest process x{grown['peak_rss_mb'] / ours['peak_rss_mb']:.2f}, "
+            f"process tree x{grown['peak_tree_mb'] / ours['peak_tree_mb']:.2f} (target < 1.5)"
+        )
         print(f"QR versions, ours:  {ours['versions']}  (level M, compact token)")
         print(f"QR versions, naive: {naive['versions']}  (segno defaults: level boosted, JSON token)")
         verify = verify_throughput(root, keyring, small, repeat)
-        print(f"verify: {verify['tokens_per_s']:,.0f} tokens/s (Qrpay.verify in one process, {verify['tokens']} "
-              f"payloads, runs {verify['rates']}; target >= 20,000)")
+        print(
+            f"verify: {verify['tokens_per_s']:,.0f} tokens/s (Qrpay.verify in one process, {verify['tokens']} "
+            f"payloads, runs {verify['rates']}; target >= 20,000)"
+        )
         if args.json:
-            args.json.write_text(json.dumps({"ours": {f"{label} {count}": r for (label, count), r in results.items()},
-                                             "naive": naive, "verify": verify}, indent=2))
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "ours": {f"{label} {count}": r for (label, count), r in results.items()},
+                        "naive": naive,
+                        "verify": verify,
+                    },
+                    indent=2,
+                )
+            )
         if args.profile:
-            print("\nwhere the time goes (one process, self-check on, "
-                  f"{small} codes):\n" + profile(root, keyring, sources[small]))
+            print(
+                "\nwhere the time goes (one process, self-check on, "
+                f"{small} codes):\n" + profile(root, keyring, sources[small])
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -17,7 +17,21 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "STATUSES", "Catalog", "Code", "Group", "InputError", "Item", "KeyringError", "MalformedToken",
-    "NotFoundError", "Qrpay", "QrpayError", "RegisterError", "RenderError", "Settings", "Verdict",
-    "__version__", "load_catalog",
+    "STATUSES",
+    "Catalog",
+    "Code",
+    "Group",
+    "InputError",
+    "Item",
+    "KeyringError",
+    "MalformedToken",
+    "NotFoundError",
+    "Qrpay",
+    "QrpayError",
+    "RegisterError",
+    "RenderError",
+    "Settings",
+    "Verdict",
+    "__version__",
+    "load_catalog",
 ]

@@ -1,9 +1,9 @@
 """The Python API: mint, verify, revoke and look up codes. The CLI is a thin layer over this.
 
-    >>> desk = Qrpay.open()                      # settings from QRPAY_HOME / QRPAY_BASE_URL
-    >>> code = desk.mint_scene("09", "window 3")
-    >>> desk.verify(code.payload).status
-    'genuine'
+>>> desk = Qrpay.open()                      # settings from QRPAY_HOME / QRPAY_BASE_URL
+>>> code = desk.mint_scene("09", "window 3")
+>>> desk.verify(code.payload).status
+'genuine'
 """
 
 from __future__ import annotations
@@ -28,8 +28,17 @@ from .render import CodeView, Rendered, Template, list_templates, load_template
 from .render import render as draw
 from .scan import PHOTO_SUFFIXES
 
-STATUSES = ("genuine", "forged", "revoked", "expired", "not-yet-valid", "unknown-key",
-            "malformed", "not-found", "no-code-found")
+STATUSES = (
+    "genuine",
+    "forged",
+    "revoked",
+    "expired",
+    "not-yet-valid",
+    "unknown-key",
+    "malformed",
+    "not-found",
+    "no-code-found",
+)
 MAX_REASON = 200
 
 
@@ -49,8 +58,13 @@ class Verdict:
         return self.status == "genuine"
 
     def to_dict(self) -> dict:
-        data = {"input": self.input, "status": self.status, "reason": self.reason,
-                "id": self.code.id if self.code else None, "count": self.count}
+        data = {
+            "input": self.input,
+            "status": self.status,
+            "reason": self.reason,
+            "id": self.code.id if self.code else None,
+            "count": self.count,
+        }
         if self.source:
             data["source"] = self.source
         if self.code:
@@ -109,17 +123,32 @@ class Qrpay:
         subject = self.catalog.by_number(code.number)
         data.pop("number")
         if isinstance(subject, Group):
-            data.update(item=subject.items[0] if len(subject.items) == 1 else None, group=subject.name,
-                        items=list(subject.items), department=None, name=subject.title)
+            data.update(
+                item=subject.items[0] if len(subject.items) == 1 else None,
+                group=subject.name,
+                items=list(subject.items),
+                department=None,
+                name=subject.title,
+            )
         else:
-            data.update(item=f"{code.number:02d}", group=None,
-                        department=subject.department if subject else None, name=subject.name if subject else None)
+            data.update(
+                item=f"{code.number:02d}",
+                group=None,
+                department=subject.department if subject else None,
+                name=subject.name if subject else None,
+            )
         return data
 
     # -- minting ---------------------------------------------------------------------------
 
-    def _mint(self, kind: str, number: int, scene: str | None = None,
-              valid_from: date | None = None, valid_until: date | None = None) -> tuple[Code, bool]:
+    def _mint(
+        self,
+        kind: str,
+        number: int,
+        scene: str | None = None,
+        valid_from: date | None = None,
+        valid_until: date | None = None,
+    ) -> tuple[Code, bool]:
         existing = self.register.find_live(kind, number, scene, valid_from, valid_until)
         if existing:
             return existing, False
@@ -142,8 +171,13 @@ class Qrpay:
         claims = token.Claims(purpose.kind, key.kid, purpose.number, serial, purpose.valid_from, purpose.valid_until)
         signed = token.sign(claims, key.secret)
         payload = self.settings.base_url + signed
-        return {"kid": key.kid, "token": signed, "payload": payload,
-                "payment_code": paycode.make(purpose.kind, purpose.number, serial), "qr_version": version_of(payload)}
+        return {
+            "kid": key.kid,
+            "token": signed,
+            "payload": payload,
+            "payment_code": paycode.make(purpose.kind, purpose.number, serial),
+            "qr_version": version_of(payload),
+        }
 
     def mint_unified(self, group: str) -> tuple[Code, bool]:
         """The city-wide code for *group* (``traffic-fine``, ``education``); ``True`` if new."""
@@ -154,8 +188,9 @@ class Qrpay:
         found = self.catalog.item(item)
         return self._mint("scene", found.number, clean_scene(scene))
 
-    def mint_open(self, item: str, valid_from: str | date | None = None,
-                  valid_until: str | date | None = None) -> tuple[Code, bool]:
+    def mint_open(
+        self, item: str, valid_from: str | date | None = None, valid_until: str | date | None = None
+    ) -> tuple[Code, bool]:
         """The open fallback code (一费一码) for an emergency-eligible item; ``True`` if new."""
         found = self.open_item(item)
         start = parse_date(valid_from, field="valid-from")
@@ -188,8 +223,9 @@ class Qrpay:
             raise InputError(f"{reference!r} is not a known code ({verdict.status}: {verdict.reason})")
         return verdict.code
 
-    def list(self, *, kind: str | None = None, item: str | None = None, revoked: bool | None = None,
-             limit: int | None = None) -> list[Code]:
+    def list(
+        self, *, kind: str | None = None, item: str | None = None, revoked: bool | None = None, limit: int | None = None
+    ) -> list[Code]:
         number = None
         if item is not None:
             number = (self.catalog.group(item) if item in self.catalog.groups else self.catalog.item(item)).number
@@ -227,14 +263,31 @@ class Qrpay:
         if isinstance(subject, Group):
             departments = {self.catalog.items[i].department for i in subject.items if i in self.catalog.items}
             department = departments.pop() if len(departments) == 1 else None
-        return CodeView(id=code.id, kind=code.kind, payload=code.payload, payment_code=code.payment_code,
-                        name=info["name"], department=department or "", item=info["item"] or "",
-                        group=info["group"] or "", scene=code.scene or "", valid_from=code.valid_from,
-                        valid_until=code.valid_until)
+        return CodeView(
+            id=code.id,
+            kind=code.kind,
+            payload=code.payload,
+            payment_code=code.payment_code,
+            name=info["name"],
+            department=department or "",
+            item=info["item"] or "",
+            group=info["group"] or "",
+            scene=code.scene or "",
+            valid_from=code.valid_from,
+            valid_until=code.valid_until,
+        )
 
-    def render(self, code_id: str, template: str, output: Path | str | None = None, *,
-               emblem: Path | str | None = None, scale: int = 1, data_uri: bool = False,
-               font: Path | str | None = None) -> Rendered:
+    def render(
+        self,
+        code_id: str,
+        template: str,
+        output: Path | str | None = None,
+        *,
+        emblem: Path | str | None = None,
+        scale: int = 1,
+        data_uri: bool = False,
+        font: Path | str | None = None,
+    ) -> Rendered:
         """Render one code with *template*, self-checked, and record the file in the register.
 
         Without *output* the file goes to ``output/<ID>-<template>.<ext>`` under the current
@@ -243,8 +296,10 @@ class Qrpay:
         """
         code = self.get(code_id)
         if code.revoked:
-            raise InputError(f"code {code.id} was revoked on {code.revoked_at} ({code.revoked_reason}); "
-                             "mint a new code instead of printing this one")
+            raise InputError(
+                f"code {code.id} was revoked on {code.revoked_at} ({code.revoked_reason}); "
+                "mint a new code instead of printing this one"
+            )
         if code.window_status(self.today()) == "expired":
             raise InputError(f"code {code.id} expired on {code.valid_until}; mint a new open code to print")
         layout = load_template(template, self.settings.user_templates_dir)
@@ -254,14 +309,23 @@ class Qrpay:
         def record(result: Rendered) -> None:
             self.register.add_render(code.serial, layout.name, str(result.path.resolve()), result.sha256)
 
-        return draw(layout, [self.view(code)] * copies, path, font=font or self.settings.font, emblem=emblem,
-                    scale=scale, data_uri=data_uri, record=record)
+        return draw(
+            layout,
+            [self.view(code)] * copies,
+            path,
+            font=font or self.settings.font,
+            emblem=emblem,
+            scale=scale,
+            data_uri=data_uri,
+            record=record,
+        )
 
     def _default_output(self, code: Code, layout: Template) -> Path:
         path = Path("output") / f"{code.id}-{layout.name}{layout.extension}"
         if path.exists() and str(path.resolve()) not in {r["path"] for r in self.register.renders(code.serial)}:
-            raise InputError(f"{path} exists and qrpay did not write it for {code.id}; "
-                             "name the output with -o to replace it")
+            raise InputError(
+                f"{path} exists and qrpay did not write it for {code.id}; name the output with -o to replace it"
+            )
         return path
 
     # -- verifying -------------------------------------------------------------------------
@@ -292,8 +356,10 @@ class Qrpay:
         if kind == "folder":
             raise InputError(f"{text} is a folder; check every photo in it with: qrpay audit {text}")
         if _looks_like_path(text):
-            raise NotFoundError(f"no file {text}; give a photo, scan or PDF that exists, "
-                                "or the code itself (link, token or payment code)")
+            raise NotFoundError(
+                f"no file {text}; give a photo, scan or PDF that exists, "
+                "or the code itself (link, token or payment code)"
+            )
         return [self.verify(text)]
 
     def verify_file(self, path: Path | str) -> list[Verdict]:

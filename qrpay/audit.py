@@ -18,9 +18,19 @@ from pathlib import Path
 from .api import STATUSES, Qrpay, Verdict
 from .errors import InputError, NotFoundError
 from .scan import PHOTO_SUFFIXES
+
 #: The order a duty officer acts in: a file is named by the first of these among its codes.
-SEVERITY = ("forged", "malformed", "unknown-key", "not-found", "revoked", "expired", "not-yet-valid",
-            "no-code-found", "genuine")
+SEVERITY = (
+    "forged",
+    "malformed",
+    "unknown-key",
+    "not-found",
+    "revoked",
+    "expired",
+    "not-yet-valid",
+    "no-code-found",
+    "genuine",
+)
 
 
 @dataclass(frozen=True)
@@ -35,8 +45,11 @@ class FileReport:
         return min((verdict.status for verdict in self.verdicts), key=SEVERITY.index)
 
     def to_dict(self) -> dict:
-        return {"path": str(self.path), "status": self.status,
-                "codes": [verdict.to_dict() for verdict in self.verdicts]}
+        return {
+            "path": str(self.path),
+            "status": self.status,
+            "codes": [verdict.to_dict() for verdict in self.verdicts],
+        }
 
 
 @dataclass(frozen=True)
@@ -63,8 +76,7 @@ class Audit:
         return all(verdict.genuine for verdict in self.verdicts)
 
     def to_dict(self) -> dict:
-        return {"files": [report.to_dict() for report in self.files], "summary": self.summary,
-                "clean": self.clean}
+        return {"files": [report.to_dict() for report in self.files], "summary": self.summary, "clean": self.clean}
 
 
 def photo_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -75,8 +87,10 @@ def photo_files(paths: Iterable[Path | str]) -> list[Path]:
         if given.is_dir():
             inside = sorted(path for path in given.rglob("*") if _is_photo(path, given))
             if not inside:
-                raise InputError(f"{given} holds no image or PDF files ({', '.join(sorted(PHOTO_SUFFIXES))}); "
-                                 "copy the photos of the posters into it")
+                raise InputError(
+                    f"{given} holds no image or PDF files ({', '.join(sorted(PHOTO_SUFFIXES))}); "
+                    "copy the photos of the posters into it"
+                )
         elif given.is_file():
             inside = [given]
         else:
@@ -89,7 +103,7 @@ def photo_files(paths: Iterable[Path | str]) -> list[Path]:
 def audit(qrpay: Qrpay, paths: Iterable[Path | str]) -> Audit:
     """Read every code in the photos and scans at *paths* and verify each one."""
     files = photo_files(paths)
-    qrpay.keyring  # loaded now: no keyring, or an unsafe one, is an error before any photo is read
+    _ = qrpay.keyring  # loaded now: no keyring, or an unsafe one, is an error before any photo is read
     return Audit(tuple(FileReport(path, tuple(_verdicts(qrpay, path))) for path in files))
 
 

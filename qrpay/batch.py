@@ -102,8 +102,15 @@ class Batch:
             "reused": self.reused,
             "self_check": {"status": "passed", "codes_read": decoded} if self.checked else {"status": "skipped"},
             "codes": [
-                {"id": code.id, "kind": code.kind, "item": item, "scene": code.scene,
-                 "payment_code": code.payment_code, "payload": code.payload, "new": new}
+                {
+                    "id": code.id,
+                    "kind": code.kind,
+                    "item": item,
+                    "scene": code.scene,
+                    "payment_code": code.payment_code,
+                    "payload": code.payload,
+                    "new": new,
+                }
                 for (code, new), item in zip(self.codes, self.items)
             ],
         }
@@ -121,8 +128,10 @@ def read_requests(qrpay: Qrpay, path: Path, layout: Template, *, encoding: str |
     table = read_table(path, path.name, required=("item",), optional=COLUMNS[1:], encoding=encoding)
     unknown = [column for column in table.columns if column not in COLUMNS]
     if unknown:
-        raise InputError(f"{path.name}, line 1: unknown column(s) {', '.join(map(repr, unknown))}; "
-                         f"the columns are {', '.join(COLUMNS)} (item required)")
+        raise InputError(
+            f"{path.name}, line 1: unknown column(s) {', '.join(map(repr, unknown))}; "
+            f"the columns are {', '.join(COLUMNS)} (item required)"
+        )
     if not table.rows:
         raise InputError(f"{path.name} has no rows below its header; nothing to mint")
     problems = Problems(path.name)
@@ -136,15 +145,21 @@ def read_requests(qrpay: Qrpay, path: Path, layout: Template, *, encoding: str |
         column = "scene" if request.purpose.kind == "scene" else "item"
         seen = first.setdefault(request.purpose, request.line)
         if seen != request.line:
-            problems.value(request.line, column, _fail,
-                           f"asks for the same code as line {seen}; each row makes one code, so remove one")
+            problems.value(
+                request.line,
+                column,
+                _fail,
+                f"asks for the same code as line {seen}; each row makes one code, so remove one",
+            )
         elif problems.value(request.line, column, printable, request):
             requests.append(request)
     if problems.found:
         listed = "; ".join(problems.found[:MAX_LISTED])
         more = len(problems.found) - MAX_LISTED
-        raise InputError(f"{len(problems.found)} problem(s) in {path.name}, nothing was minted: {listed}"
-                         + (f"; and {more} more" if more > 0 else ""))
+        raise InputError(
+            f"{len(problems.found)} problem(s) in {path.name}, nothing was minted: {listed}"
+            + (f"; and {more} more" if more > 0 else "")
+        )
     return requests
 
 
@@ -178,8 +193,10 @@ def _kind(cell: str, layout: Template) -> str:
 
 def _number(qrpay: Qrpay, kind: str, cell: str) -> int:
     if not cell:
-        raise ValueError("empty; give a catalog item code such as 09" +
-                         (", or for a unified row the group name" if kind == "unified" else ""))
+        raise ValueError(
+            "empty; give a catalog item code such as 09"
+            + (", or for a unified row the group name" if kind == "unified" else "")
+        )
     if kind == "unified":
         return qrpay.catalog.group(cell).number
     if kind == "open":
@@ -236,8 +253,20 @@ def _stand_in(qrpay: Qrpay, purpose: Purpose) -> Code:
     kind, number, scene, start, end = purpose
     serial = _PLACEHOLDER_SERIAL
     signed = token.sign(token.Claims(kind, 1, number, serial, start, end), b"stand-in")
-    return Code(serial, kind, number, scene, start, end, 1, signed, qrpay.settings.base_url + signed,
-                paycode.make(kind, number, serial), 0, "")
+    return Code(
+        serial,
+        kind,
+        number,
+        scene,
+        start,
+        end,
+        1,
+        signed,
+        qrpay.settings.base_url + signed,
+        paycode.make(kind, number, serial),
+        0,
+        "",
+    )
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -277,34 +306,64 @@ def _batch_folder(folder: Path) -> bool:
     return all(entry.name == MANIFEST or entry.name in listed for entry in folder.iterdir())
 
 
-def run(qrpay: Qrpay, csv_path: Path | str, template: str, output: Path | str | None = None, *,
-        encoding: str | None = None, check: bool = True, workers: int | None = None,
-        progress: Progress | None = None) -> Batch:
+def run(
+    qrpay: Qrpay,
+    csv_path: Path | str,
+    template: str,
+    output: Path | str | None = None,
+    *,
+    encoding: str | None = None,
+    check: bool = True,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Batch:
     """Check every row of *csv_path*, then mint its codes in one transaction while they are drawn
     with *template* into *output*; self-checked, and each file recorded in the register."""
     layout = load_template(template, qrpay.settings.user_templates_dir)
     path = Path(output) if output is not None else default_output(Path(csv_path), layout)
     check_output(qrpay, layout, path, named=output is not None)
     requests = read_requests(qrpay, Path(csv_path), layout, encoding=encoding)
-    batch = Batch(layout.name, path, layout.format == "web", [], [request.item for request in requests],
-                  checked=check)
+    batch = Batch(layout.name, path, layout.format == "web", [], [request.item for request in requests], checked=check)
     # drawing starts on the first codes while the rest are minted; the transaction commits when
     # the last code is handed to the drawing, and rolls back if the drawing fails before that
     with closing(qrpay.minting(request.purpose for request in requests)) as minted:
         views = _views(qrpay, minted, batch.codes, progress, len(requests))
         if batch.images:
-            batch.files = render_folder(layout, views, path, count=len(requests), extension=WEB_EXTENSION,
-                                        check_codes=check, workers=workers, progress=progress,
-                                        finish=lambda folder, files: _finish_folder(qrpay, batch, folder, files))
+            batch.files = render_folder(
+                layout,
+                views,
+                path,
+                count=len(requests),
+                extension=WEB_EXTENSION,
+                check_codes=check,
+                workers=workers,
+                progress=progress,
+                finish=lambda folder, files: _finish_folder(qrpay, batch, folder, files),
+            )
         else:
-            batch.files = [render_sheets(layout, views, path, count=len(requests), font=qrpay.settings.font,
-                                         check_codes=check, workers=workers, progress=progress,
-                                         record=lambda result: _record(qrpay, batch, [result]))]
+            batch.files = [
+                render_sheets(
+                    layout,
+                    views,
+                    path,
+                    count=len(requests),
+                    font=qrpay.settings.font,
+                    check_codes=check,
+                    workers=workers,
+                    progress=progress,
+                    record=lambda result: _record(qrpay, batch, [result]),
+                )
+            ]
     return batch
 
 
-def _views(qrpay: Qrpay, minted: Iterator[tuple[Code, bool]], codes: list[tuple[Code, bool]],
-           progress: Progress | None, total: int) -> Iterator[CodeView]:
+def _views(
+    qrpay: Qrpay,
+    minted: Iterator[tuple[Code, bool]],
+    codes: list[tuple[Code, bool]],
+    progress: Progress | None,
+    total: int,
+) -> Iterator[CodeView]:
     """Each code as the render layer draws it, as it is minted; the codes are kept in *codes*."""
     for code, new in minted:
         codes.append((code, new))
@@ -336,4 +395,3 @@ def _write_manifest(path: Path, batch: Batch, files: list[Rendered]) -> None:
     for (code, _), item, file in zip(batch.codes, batch.items, files):
         writer.writerow([code.id, item, code.scene or "", code.payment_code, file.path.name, file.sha256])
     path.write_text(buffer.getvalue(), encoding="utf-8")
-

@@ -68,19 +68,30 @@ class Books:
         return [Entry(*row) for row in self.db.execute(f"SELECT {_ENTRY_COLUMNS} FROM log_entries ORDER BY id")]
 
     def entry_for(self, serial: int, reference: str) -> Entry | None:
-        row = self.db.execute(f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE serial = ? AND reference_key = ?",
-                              (serial, reference_key(reference))).fetchone()
+        row = self.db.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE serial = ? AND reference_key = ?",
+            (serial, reference_key(reference)),
+        ).fetchone()
         return Entry(*row) if row else None
 
     def add_entry(self, new: NewEntry) -> Entry:
         cursor = self.db.execute(
             "INSERT INTO log_entries (serial, amount_fen, reference, reference_key, payer, at, source, logged_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (new.serial, new.amount, new.reference, reference_key(new.reference), new.payer, new.at, new.source,
-             utcnow()),
+            (
+                new.serial,
+                new.amount,
+                new.reference,
+                reference_key(new.reference),
+                new.payer,
+                new.at,
+                new.source,
+                utcnow(),
+            ),
         )
-        return Entry(*self.db.execute(f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE id = ?",
-                                      (cursor.lastrowid,)).fetchone())
+        return Entry(
+            *self.db.execute(f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE id = ?", (cursor.lastrowid,)).fetchone()
+        )
 
     # -- statements ------------------------------------------------------------------------
 
@@ -89,42 +100,64 @@ class Books:
         return row[0] if row else None
 
     def add_statement(self, statement: Statement, judged: Sequence[Judged]) -> int:
-        cursor = self.db.execute("INSERT INTO statements (digest, name, encoding, imported_at) VALUES (?, ?, ?, ?)",
-                                 (statement.digest, statement.name, statement.encoding, utcnow()))
+        cursor = self.db.execute(
+            "INSERT INTO statements (digest, name, encoding, imported_at) VALUES (?, ?, ?, ?)",
+            (statement.digest, statement.name, statement.encoding, utcnow()),
+        )
         sid = cursor.lastrowid
         self.db.executemany(
             f"INSERT INTO statement_lines ({_LINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(sid, j.payment.line, j.payment.txn_id, iso(j.payment.paid_at), j.payment.amount, j.payment.code,
-              j.payment.reference, j.serial, j.standing, j.reason) for j in judged],
+            [
+                (
+                    sid,
+                    j.payment.line,
+                    j.payment.txn_id,
+                    iso(j.payment.paid_at),
+                    j.payment.amount,
+                    j.payment.code,
+                    j.payment.reference,
+                    j.serial,
+                    j.standing,
+                    j.reason,
+                )
+                for j in judged
+            ],
         )
         return sid
 
     def statement(self, sid: int) -> dict:
         name, encoding, imported_at = self.db.execute(
-            "SELECT name, encoding, imported_at FROM statements WHERE id = ?", (sid,)).fetchone()
+            "SELECT name, encoding, imported_at FROM statements WHERE id = ?", (sid,)
+        ).fetchone()
         return {"id": sid, "name": name, "encoding": encoding, "imported_at": imported_at}
 
     def txns(self) -> list[Txn]:
         """Every line of every imported statement."""
-        return [Txn(*row) for row in self.db.execute(
-            f"SELECT {_LINE_COLUMNS} FROM statement_lines ORDER BY statement_id, line")]
+        return [
+            Txn(*row)
+            for row in self.db.execute(f"SELECT {_LINE_COLUMNS} FROM statement_lines ORDER BY statement_id, line")
+        ]
 
     # -- reconciliation runs ---------------------------------------------------------------
 
     def latest_run(self, sid: int) -> Run | None:
-        row = self.db.execute("SELECT id, at FROM reconciliations WHERE statement_id = ? ORDER BY id DESC LIMIT 1",
-                              (sid,)).fetchone()
+        row = self.db.execute(
+            "SELECT id, at FROM reconciliations WHERE statement_id = ? ORDER BY id DESC LIMIT 1", (sid,)
+        ).fetchone()
         if row is None:
             return None
         results = self.db.execute(
             "SELECT class, line, entry_id, reason FROM reconciliation_results WHERE reconciliation_id = ? "
-            "ORDER BY position", (row[0],))
+            "ORDER BY position",
+            (row[0],),
+        )
         return Run(row[0], sid, row[1], tuple(Result(*result) for result in results))
 
     def add_run(self, sid: int, results: Sequence[Result], summary: dict[str, int]) -> Run:
         at = utcnow()
-        cursor = self.db.execute("INSERT INTO reconciliations (statement_id, at, summary) VALUES (?, ?, ?)",
-                                 (sid, at, json.dumps(summary)))
+        cursor = self.db.execute(
+            "INSERT INTO reconciliations (statement_id, at, summary) VALUES (?, ?, ?)", (sid, at, json.dumps(summary))
+        )
         self.db.executemany(
             "INSERT INTO reconciliation_results (reconciliation_id, position, class, line, entry_id, reason) "
             "VALUES (?, ?, ?, ?, ?, ?)",

@@ -127,7 +127,9 @@ def _merge_items(source: str, raw: dict, items: dict[str, Item]) -> None:
                 raise InputError(f"{source}: item {code}: {field} is required text")
         payers = tuple(merged.get("payers") or PAYER_TYPES)
         if not set(payers) <= set(PAYER_TYPES):
-            raise InputError(f"{source}: item {code}: payers must be among {' / '.join(PAYER_TYPES)}, got {list(payers)}")
+            raise InputError(
+                f"{source}: item {code}: payers must be among {' / '.join(PAYER_TYPES)}, got {list(payers)}"
+            )
         low = _amount(source, code, "amount_min", merged.get("amount_min"))
         high = _amount(source, code, "amount_max", merged.get("amount_max"))
         if low is not None and high is not None and low > high:
@@ -155,7 +157,9 @@ def _merge_groups(source: str, raw: dict, groups: dict[str, Group], items: dict[
         members = tuple(merged.get("items") or ())
         missing = [code for code in members if code not in items]
         if not members or missing:
-            raise InputError(f"{source}: group {name}: items must be known item codes, unknown: {missing or 'none given'}")
+            raise InputError(
+                f"{source}: group {name}: items must be known item codes, unknown: {missing or 'none given'}"
+            )
         groups[name] = Group(name=name, number=number, title=str(merged.get("title") or name), items=members)
     numbers = [group.number for group in groups.values()]
     if len(numbers) != len(set(numbers)):

@@ -30,7 +30,13 @@ def parse_id(text: str) -> int:
 def clean_text(value: str, *, field: str, limit: int) -> str:
     """NFC-normalised, trimmed text with single spaces; no control or invisible format characters."""
     text = unicodedata.normalize("NFC", value)
-    bad = sorted({f"U+{ord(ch):04X}" for ch in text if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") and ch not in "\t"})
+    bad = sorted(
+        {
+            f"U+{ord(ch):04X}"
+            for ch in text
+            if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") and ch not in "\t"
+        }
+    )
     if bad:
         raise InputError(f"{field} contains control or invisible characters ({', '.join(bad)}); type plain text")
     text = " ".join(text.split())

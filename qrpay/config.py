@@ -35,9 +35,7 @@ def check_base_url(url: str) -> str:
     if any(ch.isspace() or ord(ch) < 32 for ch in url) or parts.fragment:
         raise InputError(f"base URL must not contain spaces, control characters or '#', got {url!r}")
     if len(url) > MAX_BASE_URL:
-        raise InputError(
-            f"base URL is {len(url)} characters; at most {MAX_BASE_URL} keep codes small enough to scan"
-        )
+        raise InputError(f"base URL is {len(url)} characters; at most {MAX_BASE_URL} keep codes small enough to scan")
     if not url.endswith(("/", "=")):
         raise InputError(f"base URL must end with '/' or '=' so the token can follow it, got {url!r}")
     return url

@@ -47,6 +47,8 @@ def run_demo(qrpay: Qrpay, directory: Path | str = "output") -> Demo:
         "scene": qrpay.mint_scene("09", "window 3")[0],
         "open": qrpay.mint_open("06")[0],
     }
-    files = [qrpay.render(codes[sample].id, template, directory / f"{codes[sample].id}-{template}{ext}")
-             for sample, template, ext in JOBS]
+    files = [
+        qrpay.render(codes[sample].id, template, directory / f"{codes[sample].id}-{template}{ext}")
+        for sample, template, ext in JOBS
+    ]
     return Demo(created, files)

@@ -16,9 +16,24 @@ from .books import Books, NewEntry
 from .catalog import Item
 from .codes import Code, parse_id
 from .errors import InputError
-from .ledger import (LOG_COLUMNS, LOG_OPTIONAL, MAX_PAYER, MAX_REFERENCE, Entry, Outcome, Problems, classify,
-                     clean_cell, format_amount, from_decimal, iso, parse_amount, parse_time, read_table,
-                     reference_key)
+from .ledger import (
+    LOG_COLUMNS,
+    LOG_OPTIONAL,
+    MAX_PAYER,
+    MAX_REFERENCE,
+    Entry,
+    Outcome,
+    Problems,
+    classify,
+    clean_cell,
+    format_amount,
+    from_decimal,
+    iso,
+    parse_amount,
+    parse_time,
+    read_table,
+    reference_key,
+)
 
 #: A logged time this far ahead of the clock is a typo, not a collection.
 FUTURE_SLACK = timedelta(minutes=10)
@@ -53,12 +68,14 @@ def standing_at(qrpay: Qrpay, text: str, when: datetime) -> Standing:
     if code is None:
         return Standing("unknown_code", f"{verdict.status}: {verdict.reason}")
     if code.revoked and datetime.fromisoformat(code.revoked_at) <= when:
-        return Standing("revoked", f"{code.id} was revoked at {code.revoked_at} ({code.revoked_reason}), "
-                                   f"before {iso(when)}", code)
+        return Standing(
+            "revoked", f"{code.id} was revoked at {code.revoked_at} ({code.revoked_reason}), before {iso(when)}", code
+        )
     day = when.astimezone(qrpay.settings.tz).date()
     if code.window_status(day):
-        return Standing("expired", f"{code.id} is valid {code.valid_from or '…'} to {code.valid_until or '…'}, "
-                                   f"not on {day}", code)
+        return Standing(
+            "expired", f"{code.id} is valid {code.valid_from or '…'} to {code.valid_until or '…'}, not on {day}", code
+        )
     return Standing("ok", "genuine", code)
 
 
@@ -78,8 +95,9 @@ class CollectionLog:
         self.qrpay = qrpay
         self.books = Books(qrpay.register)
 
-    def add(self, code: str, amount: str, reference: str, *, payer: str | None = None,
-            at: str | None = None) -> tuple[Entry, bool]:
+    def add(
+        self, code: str, amount: str, reference: str, *, payer: str | None = None, at: str | None = None
+    ) -> tuple[Entry, bool]:
         """Log one collection; the same collection logged again is returned as it is (``False``)."""
         cells = {"code": code, "amount": amount, "reference": reference, "payer": payer or "", "at": at or ""}
         problems = Problems()
@@ -105,9 +123,12 @@ class CollectionLog:
                 new, old = result
                 key = (new.serial, reference_key(new.reference))
                 if key in seen:
-                    problems.value(row.line, "reference", _fail,
-                                   f"repeats line {seen[key]} (same code and reference); give each collection "
-                                   "its own reference")
+                    problems.value(
+                        row.line,
+                        "reference",
+                        _fail,
+                        f"repeats line {seen[key]} (same code and reference); give each collection its own reference",
+                    )
                 seen.setdefault(key, row.line)
                 checked.append(result)
             problems.check()
@@ -127,24 +148,36 @@ class CollectionLog:
     def describe(self, entry: Entry, outcome: Outcome | None = None) -> dict:
         """An entry as the CLI and JSON show it."""
         code = self.qrpay.register.get(entry.serial)
-        data = {"id": entry.id, "code": code.id, "item": f"{code.number:02d}", "payment_code": code.payment_code,
-                "amount": format_amount(entry.amount), "reference": entry.reference, "payer": entry.payer,
-                "at": entry.at, "source": entry.source, "logged_at": entry.logged_at}
+        data = {
+            "id": entry.id,
+            "code": code.id,
+            "item": f"{code.number:02d}",
+            "payment_code": code.payment_code,
+            "amount": format_amount(entry.amount),
+            "reference": entry.reference,
+            "payer": entry.payer,
+            "at": entry.at,
+            "source": entry.source,
+            "logged_at": entry.logged_at,
+        }
         if outcome is not None:
             data.update(status=outcome.cls, detail=outcome.reason)
         return data
 
     # -- checking one line -----------------------------------------------------------------
 
-    def _check(self, problems: Problems, line: int | None, cells: dict[str, str],
-               source: str) -> tuple[NewEntry, Entry | None] | None:
+    def _check(
+        self, problems: Problems, line: int | None, cells: dict[str, str], source: str
+    ) -> tuple[NewEntry, Entry | None] | None:
         """A checked new entry and the identical one already logged, if any; ``None`` after a problem."""
         before = len(problems.found)
         amount = problems.value(line, "amount", parse_amount, cells.get("amount", ""))
-        reference = problems.value(line, "reference", clean_cell, cells.get("reference", ""),
-                                   field="reference", limit=MAX_REFERENCE)
-        payer = problems.value(line, "payer", clean_cell, cells.get("payer", ""), field="payer", limit=MAX_PAYER,
-                               required=False)
+        reference = problems.value(
+            line, "reference", clean_cell, cells.get("reference", ""), field="reference", limit=MAX_REFERENCE
+        )
+        payer = problems.value(
+            line, "payer", clean_cell, cells.get("payer", ""), field="payer", limit=MAX_PAYER, required=False
+        )
         at = problems.value(line, "at", self._time, cells.get("at", ""))
         when = at or datetime.now(self.qrpay.settings.tz).replace(microsecond=0)
         code = problems.value(line, "code", self._open_code, cells.get("code", ""), when)
@@ -155,9 +188,13 @@ class CollectionLog:
         new = NewEntry(code.serial, amount, reference, payer, iso(when), source)
         old = self.books.entry_for(code.serial, reference)
         if old is not None and not _same(old, new, given_at=at is not None):
-            problems.value(line, "reference", _fail,
-                           f"reference {reference!r} is already logged for {code.id} as entry #{old.id} "
-                           f"({format_amount(old.amount)} at {old.at}); give each collection its own reference")
+            problems.value(
+                line,
+                "reference",
+                _fail,
+                f"reference {reference!r} is already logged for {code.id} as entry #{old.id} "
+                f"({format_amount(old.amount)} at {old.at}); give each collection its own reference",
+            )
             return None
         return new, old
 
@@ -177,8 +214,10 @@ class CollectionLog:
         if found.standing in ("forged", "unknown_code"):
             raise ValueError(f"{text.strip()!r} is not a genuine code of this register ({found.reason})")
         if found.code.kind != "open":
-            raise ValueError(f"{found.code.id} is a {found.code.kind} code; the collection log is for open "
-                             "fallback codes (see 'qrpay emergency kit')")
+            raise ValueError(
+                f"{found.code.id} is a {found.code.kind} code; the collection log is for open "
+                "fallback codes (see 'qrpay emergency kit')"
+            )
         if found.standing != "ok":
             raise ValueError(f"{found.reason}, when this collection was taken")
         return found.code
@@ -186,19 +225,23 @@ class CollectionLog:
 
 def _within_limits(amount: int, item: Item) -> None:
     if item.amount_min is not None and amount < from_decimal(item.amount_min):
-        raise ValueError(f"{format_amount(amount)} is below the minimum {item.amount_min} for item {item.code} "
-                         f"({item.name})")
+        raise ValueError(
+            f"{format_amount(amount)} is below the minimum {item.amount_min} for item {item.code} ({item.name})"
+        )
     if item.amount_max is not None and amount > from_decimal(item.amount_max):
-        raise ValueError(f"{format_amount(amount)} is above the maximum {item.amount_max} for item {item.code} "
-                         f"({item.name})")
+        raise ValueError(
+            f"{format_amount(amount)} is above the maximum {item.amount_max} for item {item.code} ({item.name})"
+        )
 
 
 def _same(old: Entry, new: NewEntry, *, given_at: bool) -> bool:
     """Whether *new* is *old* logged again: same amount, and the same payer and time where given."""
-    return (old.amount == new.amount and (new.payer is None or new.payer == old.payer)
-            and (not given_at or new.at == old.at))
+    return (
+        old.amount == new.amount
+        and (new.payer is None or new.payer == old.payer)
+        and (not given_at or new.at == old.at)
+    )
 
 
 def _fail(message: str) -> None:
     raise ValueError(message)
-

@@ -6,11 +6,11 @@ import os
 import shutil
 import signal
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO, Iterator, TypeVar
+from typing import BinaryIO, TypeVar
 
 from .errors import InputError
 

@@ -11,7 +11,7 @@ import json
 import secrets
 import stat
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .errors import KeyringError
@@ -38,15 +38,14 @@ class Key:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def _check_private(path: Path) -> None:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyringError(
-            f"keyring {path} can be read by other users (mode {stat.S_IMODE(mode):o}); "
-            f"fix it with: chmod 600 {path}"
+            f"keyring {path} can be read by other users (mode {stat.S_IMODE(mode):o}); fix it with: chmod 600 {path}"
         )
 
 
@@ -80,7 +79,9 @@ class Keyring:
     @classmethod
     def init(cls, path: Path) -> Keyring:
         if path.exists():
-            raise KeyringError(f"a keyring already exists at {path}; it was left untouched (use 'qrpay keys rotate' for a new key)")
+            raise KeyringError(
+                f"a keyring already exists at {path}; it was left untouched (use 'qrpay keys rotate' for a new key)"
+            )
         ring = cls(path=path, keys=())
         ring._save((Key(kid=1, secret=secrets.token_bytes(KEY_BYTES), created_at=_now()),), new=True)
         return ring
@@ -89,10 +90,7 @@ class Keyring:
         """Write *keys* atomically, then adopt them: a failed write changes nothing."""
         payload = {
             "format": 1,
-            "keys": [
-                {**key.public_dict(), "secret": base64.b64encode(key.secret).decode("ascii")}
-                for key in keys
-            ],
+            "keys": [{**key.public_dict(), "secret": base64.b64encode(key.secret).decode("ascii")} for key in keys],
         }
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -142,5 +140,3 @@ def check_secret_absent(text: str | bytes, ring: Keyring) -> bool:
         if key.secret in blob or base64.b64encode(key.secret) in blob or key.secret.hex().encode() in blob:
             return False
     return True
-
-

@@ -26,8 +26,17 @@ from .codes import clean_text, code_id
 from .errors import InputError, QrpayError
 
 #: Every class a reconciliation row can get, in report order.
-CLASSES = ("matched", "amount_mismatch", "forged", "unknown_code", "revoked", "expired",
-           "duplicate", "unlogged", "unpaid")
+CLASSES = (
+    "matched",
+    "amount_mismatch",
+    "forged",
+    "unknown_code",
+    "revoked",
+    "expired",
+    "duplicate",
+    "unlogged",
+    "unpaid",
+)
 #: What a payment's code was at the moment of payment, judged when the statement is imported.
 STANDINGS = ("ok", "forged", "unknown_code", "revoked", "expired")
 STATEMENT_COLUMNS = ("txn_id", "paid_at", "amount", "code", "reference")
@@ -91,8 +100,9 @@ def parse_time(text: str, tz: ZoneInfo) -> datetime:
     try:
         when = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 time; write it like 2024-05-01 14:30 "
-                         "or 2024-05-01T14:30:00+08:00") from None
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 time; write it like 2024-05-01 14:30 or 2024-05-01T14:30:00+08:00"
+        ) from None
     if not re.search(r"\d[T ]\d", value):
         raise ValueError(f"{value!r} has no time of day; write it like {value} 14:30")
     if when.tzinfo is None:
@@ -171,16 +181,21 @@ def decode(data: bytes, name: str, encoding: str | None = None) -> tuple[str, st
     assert failure is not None
     line = data.count(b"\n", 0, failure.start) + 1
     column = _column_at(data, failure.start, candidates[0])
-    bad = data[failure.start:failure.end].hex(" ")
+    bad = data[failure.start : failure.end].hex(" ")
     if encoding:
-        raise InputError(f"{name}, line {line}, column {column}: bytes {bad} are not {encoding} text; "
-                         "check the --encoding you gave, or leave it out to detect UTF-8 and GBK")
-    raise InputError(f"{name}, line {line}, column {column}: bytes {bad} are neither UTF-8 nor GBK/GB18030 text; "
-                     "save the file as CSV UTF-8, or name its encoding with --encoding")
+        raise InputError(
+            f"{name}, line {line}, column {column}: bytes {bad} are not {encoding} text; "
+            "check the --encoding you gave, or leave it out to detect UTF-8 and GBK"
+        )
+    raise InputError(
+        f"{name}, line {line}, column {column}: bytes {bad} are neither UTF-8 nor GBK/GB18030 text; "
+        "save the file as CSV UTF-8, or name its encoding with --encoding"
+    )
 
 
-def read_table(path: Path, name: str, required: Sequence[str], optional: Sequence[str] = (),
-               encoding: str | None = None) -> Table:
+def read_table(
+    path: Path, name: str, required: Sequence[str], optional: Sequence[str] = (), encoding: str | None = None
+) -> Table:
     """Read a CSV file whose first line names its columns; *required* ones must be there."""
     try:
         data = Path(path).read_bytes()
@@ -190,8 +205,10 @@ def read_table(path: Path, name: str, required: Sequence[str], optional: Sequenc
         raise InputError(f"cannot read {name}: {exc.strerror}") from None
     if encoding is None and b"\x00" in data:
         line = data.count(b"\n", 0, data.index(b"\x00")) + 1
-        raise InputError(f"{name}, line {line}: contains NUL bytes, so it is not a CSV text file "
-                         "(a spreadsheet, PDF or UTF-16 export?); save it as CSV UTF-8")
+        raise InputError(
+            f"{name}, line {line}: contains NUL bytes, so it is not a CSV text file "
+            "(a spreadsheet, PDF or UTF-16 export?); save it as CSV UTF-8"
+        )
     text, used = decode(data, name, encoding)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     expected = ", ".join((*required, *optional))
@@ -205,20 +222,26 @@ def read_table(path: Path, name: str, required: Sequence[str], optional: Sequenc
                 raise InputError(f"{name}, line 1, column {column}: named twice in the header")
         missing = [column for column in required if column not in columns]
         if missing:
-            raise InputError(f"{name}, line 1, column {missing[0]}: missing from the header "
-                             f"(it has: {', '.join(columns)}); the first line must name the columns {expected}")
+            raise InputError(
+                f"{name}, line 1, column {missing[0]}: missing from the header "
+                f"(it has: {', '.join(columns)}); the first line must name the columns {expected}"
+            )
         rows, last = [], reader.line_num
         for record in reader:
             line, last = last + 1, reader.line_num
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) > len(columns):
-                raise InputError(f"{name}, line {line}, column {len(columns) + 1}: an extra field "
-                                 f"{record[len(columns)]!r} (the header has {len(columns)} columns); "
-                                 "quote values that contain commas")
+                raise InputError(
+                    f"{name}, line {line}, column {len(columns) + 1}: an extra field "
+                    f"{record[len(columns)]!r} (the header has {len(columns)} columns); "
+                    "quote values that contain commas"
+                )
             if len(record) < len(columns):
-                raise InputError(f"{name}, line {line}, column {columns[len(record)]}: missing "
-                                 f"(the line has {len(record)} of {len(columns)} fields)")
+                raise InputError(
+                    f"{name}, line {line}, column {columns[len(record)]}: missing "
+                    f"(the line has {len(record)} of {len(columns)} fields)"
+                )
             rows.append(Row(line, dict(zip(columns, record))))
     except csv.Error as exc:
         raise InputError(f"{name}, line {reader.line_num}: not valid CSV ({exc})") from None
@@ -235,8 +258,9 @@ class Problems:
         self.name = name  # None: the values came from command-line options
         self.found: list[str] = []
 
-    def value(self, line: int | None, column: str, parse: Callable[..., T], *args: object,
-              **kwargs: object) -> T | None:
+    def value(
+        self, line: int | None, column: str, parse: Callable[..., T], *args: object, **kwargs: object
+    ) -> T | None:
         """``parse(*args, **kwargs)``, or ``None`` with the problem recorded at this line and column."""
         try:
             return parse(*args, **kwargs)
@@ -258,8 +282,10 @@ class Problems:
 def read_cells(problems: Problems, row: Row, parsers: dict[str, Callable[[str], object]]) -> dict | None:
     """Parse the cells of *row* named in *parsers*; ``None`` if any of them is bad."""
     before = len(problems.found)
-    values = {column: problems.value(row.line, column, _parse_cell, parse, row.cells.get(column, ""))
-              for column, parse in parsers.items()}
+    values = {
+        column: problems.value(row.line, column, _parse_cell, parse, row.cells.get(column, ""))
+        for column, parse in parsers.items()
+    }
     return values if len(problems.found) == before else None
 
 
@@ -391,15 +417,20 @@ def _firsts(txns: Sequence[Txn], out: dict) -> tuple[list[Txn], list[tuple[Txn, 
             first[txn.txn_id] = txn
             firsts.append(txn)
         elif earlier.content != txn.content:
-            out[txn.spot] = Outcome("duplicate", f"txn {txn.txn_id} is already in statement #{earlier.statement} "
-                                                 f"(line {earlier.line}) with other details")
+            out[txn.spot] = Outcome(
+                "duplicate",
+                f"txn {txn.txn_id} is already in statement #{earlier.statement} "
+                f"(line {earlier.line}) with other details",
+            )
         else:
             repeats.append((txn, earlier))
         in_statement.setdefault((txn.statement, txn.txn_id), txn)
     return firsts, repeats
 
 
-def classify(txns: Sequence[Txn], entries: Sequence[Entry]) -> tuple[dict[tuple[int, int], Outcome], dict[int, Outcome]]:
+def classify(
+    txns: Sequence[Txn], entries: Sequence[Entry]
+) -> tuple[dict[tuple[int, int], Outcome], dict[int, Outcome]]:
     """The outcome of every stored statement line (by statement and line) and every log entry (by id).
 
     A log entry pairs with at most one payment of the same code and reference: the earliest one
@@ -425,18 +456,24 @@ def classify(txns: Sequence[Txn], entries: Sequence[Entry]) -> tuple[dict[tuple[
             lines[txn.spot] = _paired(txn, pairs.get(txn.spot), by_key.get(key), paid_by)
     for txn, earlier in repeats:
         seen = lines[earlier.spot]
-        lines[txn.spot] = Outcome(seen.cls, f"same payment as statement #{earlier.statement} line {earlier.line}: "
-                                            f"{seen.reason}", seen.entry, earlier.spot)
+        lines[txn.spot] = Outcome(
+            seen.cls,
+            f"same payment as statement #{earlier.statement} line {earlier.line}: {seen.reason}",
+            seen.entry,
+            earlier.spot,
+        )
     logged: dict[int, Outcome] = {}
     for entry in entries:
         txn = paid_by.get(entry.id)
         if txn is None:
-            logged[entry.id] = Outcome("unpaid", f"logged {format_amount(entry.amount)} at {entry.at}; "
-                                                 "no statement shows this payment")
+            logged[entry.id] = Outcome(
+                "unpaid", f"logged {format_amount(entry.amount)} at {entry.at}; no statement shows this payment"
+            )
         else:
             seen = lines[txn.spot]
-            logged[entry.id] = Outcome(seen.cls, f"paid by txn {txn.txn_id} (statement #{txn.statement} "
-                                                 f"line {txn.line})", entry.id, txn.spot)
+            logged[entry.id] = Outcome(
+                seen.cls, f"paid by txn {txn.txn_id} (statement #{txn.statement} line {txn.line})", entry.id, txn.spot
+            )
     return lines, logged
 
 
@@ -447,14 +484,19 @@ def _paired(txn: Txn, entry: Entry | None, holder: Entry | None, paid_by: dict[i
             return Outcome(txn.standing, f"{txn.standing_reason}; it pays log entry #{entry.id}", entry.id)
         if txn.amount == entry.amount:
             return Outcome("matched", f"log entry #{entry.id}", entry.id)
-        return Outcome("amount_mismatch", f"paid {format_amount(txn.amount)}, logged "
-                                          f"{format_amount(entry.amount)} (log entry #{entry.id})", entry.id)
+        return Outcome(
+            "amount_mismatch",
+            f"paid {format_amount(txn.amount)}, logged {format_amount(entry.amount)} (log entry #{entry.id})",
+            entry.id,
+        )
     if txn.standing != "ok":
         return Outcome(txn.standing, txn.standing_reason)
     if holder is not None:
         other = paid_by[holder.id]
-        return Outcome("unlogged", f"a second payment for reference {txn.reference!r}: log entry #{holder.id} "
-                                   f"is paid by txn {other.txn_id}")
+        return Outcome(
+            "unlogged",
+            f"a second payment for reference {txn.reference!r}: log entry #{holder.id} is paid by txn {other.txn_id}",
+        )
     reference = f"reference {txn.reference!r}" if txn.reference else "an empty reference"
     return Outcome("unlogged", f"no log entry for {code_id(txn.serial)} with {reference}")
 

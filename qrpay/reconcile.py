@@ -20,8 +20,21 @@ from .emergency import standing_at
 from .fileio import atomic_file
 from .ledger import Entry, Payment, Txn, classify, format_amount, read_statement, summarize
 
-REPORT_COLUMNS = ("class", "line", "txn_id", "paid_at", "amount", "code", "given_code", "reference",
-                  "entry", "logged_amount", "logged_at", "payer", "reason")
+REPORT_COLUMNS = (
+    "class",
+    "line",
+    "txn_id",
+    "paid_at",
+    "amount",
+    "code",
+    "given_code",
+    "reference",
+    "entry",
+    "logged_amount",
+    "logged_at",
+    "payer",
+    "reason",
+)
 
 
 @dataclass(frozen=True)
@@ -44,9 +57,12 @@ class Report:
         return all(row["class"] == "matched" for row in self.rows)
 
     def to_dict(self) -> dict:
-        return {"statement": {**self.statement, "new": self.new_statement},
-                "run": {"id": self.run.id, "at": self.run.at, "new": self.new_run},
-                "summary": self.summary, "rows": self.rows}
+        return {
+            "statement": {**self.statement, "new": self.new_statement},
+            "run": {"id": self.run.id, "at": self.run.at, "new": self.new_run},
+            "summary": self.summary,
+            "rows": self.rows,
+        }
 
     def write_csv(self, path: Path) -> None:
         """The rows as CSV, UTF-8 with a BOM so spreadsheet programs show Chinese text correctly."""
@@ -76,10 +92,16 @@ def reconcile(qrpay: Qrpay, path: Path, *, encoding: str | None = None, name: st
             sid = books.add_statement(statement, [judge(qrpay, payment) for payment in statement.payments])
         txns, entries = books.txns(), books.entries()
         lines, logged = classify(txns, entries)
-        results = [Result(outcome.cls, line, outcome.entry, outcome.reason)
-                   for (statement_id, line), outcome in sorted(lines.items()) if statement_id == sid]
-        results += [Result("unpaid", None, entry_id, outcome.reason)
-                    for entry_id, outcome in logged.items() if outcome.cls == "unpaid"]
+        results = [
+            Result(outcome.cls, line, outcome.entry, outcome.reason)
+            for (statement_id, line), outcome in sorted(lines.items())
+            if statement_id == sid
+        ]
+        results += [
+            Result("unpaid", None, entry_id, outcome.reason)
+            for entry_id, outcome in logged.items()
+            if outcome.cls == "unpaid"
+        ]
         run = books.latest_run(sid)
         new_run = run is None or run.results != tuple(results)
         if new_run:
@@ -94,8 +116,14 @@ def _row(result: Result, txn: Txn | None, entry: Entry | None) -> dict:
     row = dict.fromkeys(REPORT_COLUMNS)
     row.update({"class": result.cls, "line": result.line, "entry": result.entry, "reason": result.reason})
     if txn is not None:
-        row.update(txn_id=txn.txn_id, paid_at=txn.paid_at, amount=format_amount(txn.amount),
-                   code=code_id(txn.serial) if txn.serial else None, given_code=txn.code, reference=txn.reference)
+        row.update(
+            txn_id=txn.txn_id,
+            paid_at=txn.paid_at,
+            amount=format_amount(txn.amount),
+            code=code_id(txn.serial) if txn.serial else None,
+            given_code=txn.code,
+            reference=txn.reference,
+        )
     if entry is not None:
         row.update(logged_amount=format_amount(entry.amount), logged_at=entry.at, payer=entry.payer)
         row["code"] = row["code"] or code_id(entry.serial)

@@ -12,7 +12,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -126,7 +126,7 @@ _CODE_COLUMNS = (
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _day(value: str | None) -> date | None:
@@ -134,10 +134,38 @@ def _day(value: str | None) -> date | None:
 
 
 def _code(row: sqlite3.Row | tuple) -> Code:
-    (serial, kind, number, scene, valid_from, valid_until, kid, token, payload, payment_code,
-     qr_version, created_at, revoked_at, revoked_reason) = row
-    return Code(serial, kind, number, scene, _day(valid_from), _day(valid_until), kid, token,
-                payload, payment_code, qr_version, created_at, revoked_at, revoked_reason)
+    (
+        serial,
+        kind,
+        number,
+        scene,
+        valid_from,
+        valid_until,
+        kid,
+        token,
+        payload,
+        payment_code,
+        qr_version,
+        created_at,
+        revoked_at,
+        revoked_reason,
+    ) = row
+    return Code(
+        serial,
+        kind,
+        number,
+        scene,
+        _day(valid_from),
+        _day(valid_until),
+        kid,
+        token,
+        payload,
+        payment_code,
+        qr_version,
+        created_at,
+        revoked_at,
+        revoked_reason,
+    )
 
 
 # -- files -----------------------------------------------------------------------------------
@@ -325,7 +353,9 @@ class Register:
         db.execute("PRAGMA foreign_keys = ON")
         if self.read_only_because:
             if version < len(MIGRATIONS):
-                raise RegisterError(f"register {self.path} needs upgrading for this qrpay, but {self.read_only_because}")
+                raise RegisterError(
+                    f"register {self.path} needs upgrading for this qrpay, but {self.read_only_because}"
+                )
             return
         if version < len(MIGRATIONS):
             self._migrate()
@@ -342,7 +372,9 @@ class Register:
             version = self._check_version()
             if version == 0:
                 self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                self.db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+                self.db.execute(
+                    "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
+                )
             for name, sql in MIGRATIONS[version:]:
                 for statement in sql.split(";"):
                     if statement.strip():
@@ -416,7 +448,7 @@ class Register:
             backup = Register(source, _connect(source, readonly=True), read_only_because="it is a backup")
             with backup:
                 backup._check()
-                stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
                 kept = self.backup(self.path.with_name(f"{self.path.name}.before-restore-{stamp}"))
                 backup.db.backup(self.db)
         except sqlite3.DatabaseError as exc:
@@ -426,18 +458,36 @@ class Register:
 
     # -- codes -----------------------------------------------------------------------------
 
-    def find_live(self, kind: str, number: int, scene: str | None = None,
-                  valid_from: date | None = None, valid_until: date | None = None) -> Code | None:
+    def find_live(
+        self,
+        kind: str,
+        number: int,
+        scene: str | None = None,
+        valid_from: date | None = None,
+        valid_until: date | None = None,
+    ) -> Code | None:
         row = self.db.execute(
             f"SELECT {_CODE_COLUMNS} FROM codes WHERE revoked_at IS NULL AND kind = ? AND number = ? "
             "AND coalesce(scene, '') = ? AND coalesce(valid_from, '') = ? AND coalesce(valid_until, '') = ?",
-            (kind, number, scene or "", valid_from.isoformat() if valid_from else "",
-             valid_until.isoformat() if valid_until else ""),
+            (
+                kind,
+                number,
+                scene or "",
+                valid_from.isoformat() if valid_from else "",
+                valid_until.isoformat() if valid_until else "",
+            ),
         ).fetchone()
         return _code(row) if row else None
 
-    def mint(self, kind: str, number: int, scene: str | None, valid_from: date | None,
-             valid_until: date | None, seal: Callable[[int], dict]) -> tuple[Code, bool]:
+    def mint(
+        self,
+        kind: str,
+        number: int,
+        scene: str | None,
+        valid_from: date | None,
+        valid_until: date | None,
+        seal: Callable[[int], dict],
+    ) -> tuple[Code, bool]:
         """Return the live code for this purpose, or insert one sealed by ``seal(serial)``.
 
         ``seal`` gives the signed fields (kid, token, payload, payment_code, qr_version) for the
@@ -448,16 +498,14 @@ class Register:
             serial, new = self._mint_one(Purpose(kind, number, scene, valid_from, valid_until), seal)
         return self.get(serial), new
 
-    def mint_many(self, purposes: Iterable[Purpose],
-                  seal: Callable[[int, Purpose], dict]) -> list[tuple[Code, bool]]:
+    def mint_many(self, purposes: Iterable[Purpose], seal: Callable[[int, Purpose], dict]) -> list[tuple[Code, bool]]:
         """:meth:`mint` for each purpose, all in one transaction: every code is minted, or none is.
 
         ``seal(serial, purpose)`` signs each new row, like :meth:`mint`'s ``seal``.
         """
         return list(self.minting(purposes, seal))
 
-    def minting(self, purposes: Iterable[Purpose],
-                seal: Callable[[int, Purpose], dict]) -> Iterator[tuple[Code, bool]]:
+    def minting(self, purposes: Iterable[Purpose], seal: Callable[[int, Purpose], dict]) -> Iterator[tuple[Code, bool]]:
         """:meth:`mint_many` one code at a time, so a caller can start using the first codes: the
         transaction commits once the last code is taken, and closing the iterator before that
         rolls every code back."""
@@ -474,8 +522,14 @@ class Register:
         kind, number, scene, valid_from, valid_until = purpose
         cursor = self.db.execute(
             "INSERT INTO codes (kind, number, scene, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (kind, number, scene, valid_from.isoformat() if valid_from else None,
-             valid_until.isoformat() if valid_until else None, utcnow()),
+            (
+                kind,
+                number,
+                scene,
+                valid_from.isoformat() if valid_from else None,
+                valid_until.isoformat() if valid_until else None,
+                utcnow(),
+            ),
         )
         serial = cursor.lastrowid
         fields = seal(serial)
@@ -493,11 +547,19 @@ class Register:
         return code
 
     def lookup(self, serial: int) -> Code | None:
-        row = self.db.execute(f"SELECT {_CODE_COLUMNS} FROM codes WHERE serial = ? AND token IS NOT NULL", (serial,)).fetchone()
+        row = self.db.execute(
+            f"SELECT {_CODE_COLUMNS} FROM codes WHERE serial = ? AND token IS NOT NULL", (serial,)
+        ).fetchone()
         return _code(row) if row else None
 
-    def list_codes(self, *, kind: str | None = None, number: int | None = None,
-                   revoked: bool | None = None, limit: int | None = None) -> list[Code]:
+    def list_codes(
+        self,
+        *,
+        kind: str | None = None,
+        number: int | None = None,
+        revoked: bool | None = None,
+        limit: int | None = None,
+    ) -> list[Code]:
         clauses, params = ["token IS NOT NULL"], []
         if kind:
             clauses.append("kind = ?")
@@ -524,7 +586,9 @@ class Register:
             code = self.get(serial)
             if code.revoked:
                 raise RegisterError(f"code {code.id} was already revoked on {code.revoked_at} ({code.revoked_reason})")
-            self.db.execute("UPDATE codes SET revoked_at = ?, revoked_reason = ? WHERE serial = ?", (utcnow(), reason, serial))
+            self.db.execute(
+                "UPDATE codes SET revoked_at = ?, revoked_reason = ? WHERE serial = ?", (utcnow(), reason, serial)
+            )
         return self.get(serial)
 
     # -- renders ---------------------------------------------------------------------------

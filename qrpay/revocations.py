@@ -54,13 +54,17 @@ def canonical(document: dict) -> bytes:
 def build(codes: Iterable[Code], key: Key) -> dict:
     """The signed list of *codes* (the revoked ones), signed with *key*."""
     entries = [
-        {"id": code.id, "payment_code": code.payment_code,
-         "token_sha256": hashlib.sha256(code.token.encode("ascii")).hexdigest(),
-         "revoked_at": code.revoked_at, "reason": code.revoked_reason}
-        for code in codes if code.revoked
+        {
+            "id": code.id,
+            "payment_code": code.payment_code,
+            "token_sha256": hashlib.sha256(code.token.encode("ascii")).hexdigest(),
+            "revoked_at": code.revoked_at,
+            "reason": code.revoked_reason,
+        }
+        for code in codes
+        if code.revoked
     ]
-    document = {"format": FORMAT, "generated_at": utcnow(), "kid": key.kid, "count": len(entries),
-                "revoked": entries}
+    document = {"format": FORMAT, "generated_at": utcnow(), "kid": key.kid, "count": len(entries), "revoked": entries}
     document["signature"] = _signer(key.secret).get_signature(canonical(document)).decode("ascii")
     return document
 
@@ -87,9 +91,13 @@ def check(path: Path, ring: Keyring) -> Check:
         document = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return Check(where, False, "not JSON, so not a revocation list")
-    if not (isinstance(document, dict) and document.get("format") == FORMAT
-            and type(document.get("kid")) is int and isinstance(document.get("signature"), str)
-            and isinstance(document.get("revoked"), list)):
+    if not (
+        isinstance(document, dict)
+        and document.get("format") == FORMAT
+        and type(document.get("kid")) is int
+        and isinstance(document.get("signature"), str)
+        and isinstance(document.get("revoked"), list)
+    ):
         return Check(where, False, f"not a qrpay revocation list (format {FORMAT} with kid, revoked and signature)")
     kid, count, generated = document["kid"], len(document["revoked"]), document.get("generated_at")
     key = ring.get(kid)
@@ -98,6 +106,12 @@ def check(path: Path, ring: Keyring) -> Check:
     if not key.active:
         return Check(where, False, f"signed with key {kid}, retired on {key.retired_at}", kid, count, generated)
     if not _signer(key.secret).verify_signature(canonical(document), document["signature"]):
-        return Check(where, False, "the signature does not match: the list was changed after it was signed",
-                     kid, count, generated)
+        return Check(
+            where,
+            False,
+            "the signature does not match: the list was changed after it was signed",
+            kid,
+            count,
+            generated,
+        )
     return Check(where, True, f"signed by key {kid}; {count} revoked code(s)", kid, count, generated)

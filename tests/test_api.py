@@ -3,11 +3,10 @@
 from datetime import date, timedelta
 
 import pytest
+from conftest import BASE_URL_24
 
 from qrpay import InputError, KeyringError, NotFoundError, Qrpay, RegisterError, Settings
 from qrpay.keys import Keyring
-
-from conftest import BASE_URL_24
 
 
 def count(desk: Qrpay) -> int:
@@ -57,8 +56,12 @@ def test_revoked_codes_report_when_and_why(desk):
 
 def test_validity_window_gives_expired_and_not_yet_valid(desk, monkeypatch):
     code, _ = desk.mint_open("06", valid_from="2030-03-01", valid_until="2030-03-31")
-    for today, status in ((date(2030, 2, 28), "not-yet-valid"), (date(2030, 3, 1), "genuine"),
-                          (date(2030, 3, 31), "genuine"), (date(2030, 4, 1), "expired")):
+    for today, status in (
+        (date(2030, 2, 28), "not-yet-valid"),
+        (date(2030, 3, 1), "genuine"),
+        (date(2030, 3, 31), "genuine"),
+        (date(2030, 4, 1), "expired"),
+    ):
         monkeypatch.setattr(desk, "today", lambda today=today: today)
         assert desk.verify(code.payload).status == status
 
@@ -96,10 +99,16 @@ def test_forged_codes(desk, tmp_path):
     other.close()
 
 
-@pytest.mark.parametrize("text, status", [
-    ("", "malformed"), ("hello", "malformed"), ("1234 5678", "malformed"),
-    ("2090 0000 0107", "malformed"), ("https://pay.hz.gov.cn/q/", "malformed"),
-])
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("", "malformed"),
+        ("hello", "malformed"),
+        ("1234 5678", "malformed"),
+        ("2090 0000 0107", "malformed"),
+        ("https://pay.hz.gov.cn/q/", "malformed"),
+    ],
+)
 def test_inputs_that_are_not_codes_are_malformed(desk, text, status):
     assert desk.verify(text).status == status
 
@@ -119,21 +128,24 @@ def test_unknown_key_id(desk):
     assert desk.verify(signed).status == "unknown-key"
 
 
-@pytest.mark.parametrize("call, error, message", [
-    (lambda d: d.mint_scene("42", "window 1"), NotFoundError, "unknown item"),
-    (lambda d: d.mint_scene("09", ""), InputError, "empty"),
-    (lambda d: d.mint_scene("09", "x" * 65), InputError, "limit is 64"),
-    (lambda d: d.mint_scene("09", "window\x073"), InputError, r"U\+0007"),
-    (lambda d: d.mint_scene("09", "window\u202e3"), InputError, r"U\+202E"),
-    (lambda d: d.mint_unified("parking"), NotFoundError, "traffic-fine"),
-    (lambda d: d.mint_open("01"), InputError, "not emergency-eligible"),
-    (lambda d: d.mint_open("06", valid_from="31/12/2026"), InputError, "YYYY-MM-DD"),
-    (lambda d: d.mint_open("06", valid_from="2030-02-01", valid_until="2030-01-01"), InputError, "after"),
-    (lambda d: d.mint_open("06", valid_until="2021-01-01"), InputError, "already past"),
-    (lambda d: d.get("C0000999"), NotFoundError, "qrpay list"),
-    (lambda d: d.get("42"), InputError, "C0000042"),
-    (lambda d: d.revoke("C0000001", "   "), InputError, "reason is empty"),
-])
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda d: d.mint_scene("42", "window 1"), NotFoundError, "unknown item"),
+        (lambda d: d.mint_scene("09", ""), InputError, "empty"),
+        (lambda d: d.mint_scene("09", "x" * 65), InputError, "limit is 64"),
+        (lambda d: d.mint_scene("09", "window\x073"), InputError, r"U\+0007"),
+        (lambda d: d.mint_scene("09", "window\u202e3"), InputError, r"U\+202E"),
+        (lambda d: d.mint_unified("parking"), NotFoundError, "traffic-fine"),
+        (lambda d: d.mint_open("01"), InputError, "not emergency-eligible"),
+        (lambda d: d.mint_open("06", valid_from="31/12/2026"), InputError, "YYYY-MM-DD"),
+        (lambda d: d.mint_open("06", valid_from="2030-02-01", valid_until="2030-01-01"), InputError, "after"),
+        (lambda d: d.mint_open("06", valid_until="2021-01-01"), InputError, "already past"),
+        (lambda d: d.get("C0000999"), NotFoundError, "qrpay list"),
+        (lambda d: d.get("42"), InputError, "C0000042"),
+        (lambda d: d.revoke("C0000001", "   "), InputError, "reason is empty"),
+    ],
+)
 def test_bad_input_is_refused_and_nothing_is_written(desk, call, error, message):
     desk.mint_scene("09", "window 3")
     with pytest.raises(error, match=message):

@@ -12,14 +12,13 @@ from pathlib import Path
 import pypdfium2
 import pytest
 import zxingcpp
+from conftest import BASE_URL_24, Cli
 from PIL import Image, ImageFilter
 
 from qrpay import Qrpay, Settings
 from qrpay.audit import audit
 from qrpay.keys import Keyring
 from qrpay.scan import decode_image, read_file
-
-from conftest import BASE_URL_24, Cli
 
 PHOTO_DPI = 110
 WALL = (128, 116, 98)  # the painted wall around a poster
@@ -45,8 +44,11 @@ def field(tmp_path_factory) -> Field:
     posters, payloads, ids = {}, {}, {}
     Keyring.init(root / "home" / "keyring.json")
     with Qrpay(Settings.load(home=root / "home", base_url=BASE_URL_24, timezone=WEST)) as desk:
-        made = {"genuine": desk.mint_scene("09", "window 3")[0], "revoked": desk.mint_scene("06", "window 1")[0],
-                "expired": desk.mint_open("07", valid_until=str(desk.today()))[0]}
+        made = {
+            "genuine": desk.mint_scene("09", "window 3")[0],
+            "revoked": desk.mint_scene("06", "window 1")[0],
+            "expired": desk.mint_open("07", valid_until=str(desk.today()))[0],
+        }
         for name, code in made.items():
             posters[name] = desk.render(code.id, "poster-a4", root / f"{name}.pdf").path
             payloads[name], ids[name] = code.payload, code.id
@@ -95,8 +97,9 @@ def perspective(photo: Image.Image, lean: float = 0.22) -> Image.Image:
     for (x, y), (sx, sy) in zip(seen, corners):  # for each output pixel, where in the photo it comes from
         rows.append([x, y, 1, 0, 0, 0, -sx * x, -sx * y, sx])
         rows.append([0, 0, 0, x, y, 1, -sy * x, -sy * y, sy])
-    return photo.transform(photo.size, Image.Transform.PERSPECTIVE, _solve(rows), Image.Resampling.BICUBIC,
-                           fillcolor=WALL)
+    return photo.transform(
+        photo.size, Image.Transform.PERSPECTIVE, _solve(rows), Image.Resampling.BICUBIC, fillcolor=WALL
+    )
 
 
 def rotated(photo: Image.Image, degrees: float) -> Image.Image:
@@ -252,9 +255,11 @@ def test_a_folder_of_mixed_files_gives_a_report_per_file_and_a_count_per_status(
     assert result.exit_code == 1, result.stderr
     data = json.loads(result.stdout)
     assert [(f["path"], f["status"]) for f in data["files"]] == [
-        (str(folder / "hall-1" / "window-1.jpg"), "revoked"), (str(folder / "hall-1" / "window-3.jpg"), "genuine"),
+        (str(folder / "hall-1" / "window-1.jpg"), "revoked"),
+        (str(folder / "hall-1" / "window-3.jpg"), "genuine"),
         (str(folder / "hall-2" / "ceiling.png"), "no-code-found"),
-        (str(folder / "hall-2" / "cut-off.jpg"), "no-code-found"), (str(field.posters["genuine"]), "genuine"),
+        (str(folder / "hall-2" / "cut-off.jpg"), "no-code-found"),
+        (str(field.posters["genuine"]), "genuine"),
     ]
     assert "neither an image nor a PDF" in data["files"][3]["codes"][0]["reason"]
     assert {k: v for k, v in data["summary"].items() if v} == {"genuine": 2, "revoked": 1, "no-code-found": 2}
@@ -267,8 +272,11 @@ def test_all_genuine_exits_0_with_one_block_per_file(field, tmp_path):
     result = run(field, photo, photo)  # named twice: audited once
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [
-        str(photo), f"  GENUINE        {field.ids['genuine']} {field.payloads['genuine']}", "",
-        "1 file(s): genuine 1", "Every code is genuine.",
+        str(photo),
+        f"  GENUINE        {field.ids['genuine']} {field.payloads['genuine']}",
+        "",
+        "1 file(s): genuine 1",
+        "Every code is genuine.",
     ]
     assert result.stderr == ""
 
@@ -281,10 +289,13 @@ def test_a_file_with_no_code_exits_1(field, tmp_path):
     assert result.stdout.rstrip().endswith("NOT ALL GENUINE: act on the files above.")
 
 
-@pytest.mark.parametrize(("make", "fragment"), [
-    (lambda folder: folder / "missing", "is not a file or folder"),
-    (lambda folder: folder, "holds no image or PDF files"),
-])
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (lambda folder: folder / "missing", "is not a file or folder"),
+        (lambda folder: folder, "holds no image or PDF files"),
+    ],
+)
 def test_nothing_to_audit_is_an_error(field, tmp_path, make, fragment):
     (tmp_path / "readme.txt").write_text("no photos yet")
     result = run(field, make(tmp_path))

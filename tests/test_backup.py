@@ -8,7 +8,8 @@ import sqlite3
 
 import pytest
 
-from qrpay import Qrpay, RegisterError, Settings, register as register_module
+from qrpay import Qrpay, RegisterError, Settings
+from qrpay import register as register_module
 from qrpay.register import Register
 
 
@@ -46,7 +47,9 @@ def test_backup_includes_what_another_connection_has_not_checkpointed(keyed, des
 @pytest.mark.parametrize("case", ["exists", "folder", "under a file"])
 def test_backup_never_overwrites_and_refuses_impossible_targets(keyed, desk, tmp_path, case):
     desk.mint_scene("09", "window 1")
-    target = {"exists": tmp_path / "old.sqlite3", "folder": tmp_path, "under a file": tmp_path / "f" / "b.sqlite3"}[case]
+    target = {"exists": tmp_path / "old.sqlite3", "folder": tmp_path, "under a file": tmp_path / "f" / "b.sqlite3"}[
+        case
+    ]
     if case == "exists":
         target.write_bytes(b"precious")
     if case == "under a file":

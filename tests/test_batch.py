@@ -17,8 +17,9 @@ from qrpay.scan import read_file, read_pdf_pages
 SAMPLE = Path(__file__).parent.parent / "templates" / "sample-batch.csv"
 
 
-def write_csv(path: Path, rows: list[list[str]], header: tuple[str, ...] = ("item", "scene"),
-              encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, rows: list[list[str]], header: tuple[str, ...] = ("item", "scene"), encoding: str = "utf-8"
+) -> Path:
     with path.open("w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
@@ -60,8 +61,16 @@ def test_bad_rows_stop_the_batch_before_anything_is_minted_or_written(cli, desk,
     assert result.exit_code == 2
     message = result.stderr.strip()
     assert message.count("\n") == 0 and message.startswith("Error: 8 problem(s) in codes.csv, nothing was minted")
-    for line, column in [(3, "item"), (4, "scene"), (5, "kind"), (6, "item"), (7, "valid_from"), (8, "scene"),
-                         (9, "scene"), (10, "valid_until")]:
+    for line, column in [
+        (3, "item"),
+        (4, "scene"),
+        (5, "kind"),
+        (6, "item"),
+        (7, "valid_from"),
+        (8, "scene"),
+        (9, "scene"),
+        (10, "valid_until"),
+    ]:
         assert f"line {line}, column {column}:" in message
     assert "line 2," not in message
     assert count_codes(desk) == 0
@@ -160,12 +169,18 @@ def test_web_batch_writes_one_png_per_code_and_a_manifest_of_digests(cli, desk, 
 
 
 def test_unified_rows_name_the_group_and_open_rows_carry_dates(desk, tmp_path):
-    rows = [["traffic-fine", "", "unified", "", ""], ["06", "", "open", "2030-01-01", "2030-12-31"],
-            ["education", "", "UNIFIED", "", ""]]
+    rows = [
+        ["traffic-fine", "", "unified", "", ""],
+        ["06", "", "open", "2030-01-01", "2030-12-31"],
+        ["education", "", "UNIFIED", "", ""],
+    ]
     source = write_csv(tmp_path / "codes.csv", rows, header=("item", "scene", "kind", "valid_from", "valid_until"))
     requests = read_requests(desk, source, load_template("labels-a4"))
-    assert [(r.purpose.kind, r.item) for r in requests] == [("unified", "traffic-fine"), ("open", "06"),
-                                                           ("unified", "education")]
+    assert [(r.purpose.kind, r.item) for r in requests] == [
+        ("unified", "traffic-fine"),
+        ("open", "06"),
+        ("unified", "education"),
+    ]
     assert requests[1].purpose.valid_until.isoformat() == "2030-12-31"
     codes = desk.mint_many(r.purpose for r in requests)
     assert codes[0][0] == desk.mint_unified("traffic-fine")[0]

@@ -10,20 +10,25 @@ import time
 from pathlib import Path
 
 import pytest
+from test_batch import scene_rows, write_csv
 
 from qrpay import Qrpay, Settings
 from qrpay.scan import read_pdf_pages
-
-from test_batch import scene_rows, write_csv
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
 
 
 def start(home: Path, *args: object) -> subprocess.Popen:
     env = {**os.environ, "QRPAY_HOME": str(home)}
-    return subprocess.Popen([sys.executable, "-m", "qrpay", "batch", *map(str, args), "--quiet"], env=env,
-                            cwd=home.parent,  # the installed qrpay, not a source checkout in the current folder
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "qrpay", "batch", *map(str, args), "--quiet"],
+        env=env,
+        cwd=home.parent,  # the installed qrpay, not a source checkout in the current folder
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def session_members(session: int) -> list[int]:

@@ -13,13 +13,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import BASE_URL_24, Cli
 from PIL import Image
 
 from qrpay import Qrpay, Settings
 from qrpay.emergency import CollectionLog
 from qrpay.keys import Keyring
-
-from conftest import BASE_URL_24, Cli
 
 LOG_HEADER = "code,amount,reference,payer,at\n"
 STATEMENT_HEADER = "txn_id,paid_at,amount,code,reference\n"
@@ -93,13 +92,27 @@ FIXTURES: dict[str, tuple[str, Callable[[Path], None] | None]] = {
     "log_scene_code": ("log-kind.csv", _text(LOG_HEADER + "C0000001,10.00,RX-2,,\n")),
     "log_utf16": ("log-utf16.csv", _text(LOG_HEADER + "C0000002,10.00,RX-2,李四,\n", "utf-16")),
     "log_gbk": ("log-gbk.csv", _text(LOG_HEADER + "C0000002,10.00,RX-2,李四,\n", "gbk")),
-    "log_latin1": ("log-latin1.csv", lambda path: path.write_bytes(LOG_HEADER.encode() + b"C0000002,10.00,RX-2,\xff\xfe,\n")),
+    "log_latin1": (
+        "log-latin1.csv",
+        lambda path: path.write_bytes(LOG_HEADER.encode() + b"C0000002,10.00,RX-2,\xff\xfe,\n"),
+    ),
     "log_png": ("log.csv", lambda path: Image.new("L", (20, 20)).save(path, format="PNG")),
-    "stmt_no_code": ("statement-columns.csv", _text("txn_id,paid_at,amount,reference\nT1,2024-05-01 10:05,120.00,RX-1\n")),
-    "stmt_bad_date": ("statement-rows.csv", _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,RX-1\n"
-                                                                    "T2,01/05/2024,5.00,C0000002,RX-2\n")),
-    "stmt_extra_field": ("statement-fields.csv", _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,RX-1,x\n")),
-    "stmt_utf16": ("statement-utf16.csv", _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,RX-1\n", "utf-16")),
+    "stmt_no_code": (
+        "statement-columns.csv",
+        _text("txn_id,paid_at,amount,reference\nT1,2024-05-01 10:05,120.00,RX-1\n"),
+    ),
+    "stmt_bad_date": (
+        "statement-rows.csv",
+        _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,RX-1\nT2,01/05/2024,5.00,C0000002,RX-2\n"),
+    ),
+    "stmt_extra_field": (
+        "statement-fields.csv",
+        _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,RX-1,x\n"),
+    ),
+    "stmt_utf16": (
+        "statement-utf16.csv",
+        _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,RX-1\n", "utf-16"),
+    ),
     "stmt_gbk": ("statement-gbk.csv", _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,业务一\n", "gbk")),
     "stmt_good": ("statement.csv", _text(STATEMENT_HEADER + "T1,2024-05-01 10:05,120.00,C0000002,RX-1\n")),
     "batch_good": ("windows.csv", _text("item,scene\n09,window 4\n09,window 5\n")),
@@ -107,8 +120,10 @@ FIXTURES: dict[str, tuple[str, Callable[[Path], None] | None]] = {
     "batch_unknown_column": ("columns.csv", _text("item,scene,colour\n09,window 4,red\n")),
     "batch_bad_rows": ("rows.csv", _text("item,scene\n09,window 4\n42,window 5\n09,\n09,window\x1b 6\n")),
     "batch_duplicate": ("twice.csv", _text("item,scene\n09,window 4\n09,window 4\n")),
-    "batch_open_reversed": ("open.csv", _text("item,scene,kind,valid_from,valid_until\n"
-                                              "06,,open,2031-01-02,2031-01-01\n")),
+    "batch_open_reversed": (
+        "open.csv",
+        _text("item,scene,kind,valid_from,valid_until\n06,,open,2031-01-02,2031-01-01\n"),
+    ),
     "batch_scene_on_emergency": ("emergency.csv", _text("item,scene\n09,window 4\n")),
     "batch_utf16": ("utf16.csv", _text("item,scene\n09,窗口 4\n", "utf-16")),
     "batch_gbk": ("gbk.csv", _text("item,scene\n09,窗口 4\n", "gbk")),
@@ -154,7 +169,11 @@ CASES = [
     ("kit-not-eligible", "emergency kit --item 10", "not emergency-eligible"),
     ("kit-unknown-item", "emergency kit --item 99", "unknown item '99'"),
     ("kit-under-a-file", "emergency kit -o {file}/kit.pdf", "is a file, not a folder"),
-    ("kit-onto-a-folder", "emergency kit -o {folder}", "is a folder; give a file name, e.g. a-folder/emergency-kit.pdf"),
+    (
+        "kit-onto-a-folder",
+        "emergency kit -o {folder}",
+        "is a folder; give a file name, e.g. a-folder/emergency-kit.pdf",
+    ),
     ("kit-not-pdf", "emergency kit -o kit.png", "a kit is a PDF"),
     ("kit-reversed-dates", "emergency kit --valid-from 2031-01-02 --valid-until 2031-01-01", "swap them"),
     ("kit-past-date", "emergency kit --valid-until 2001-01-01", "already past"),
@@ -164,16 +183,40 @@ CASES = [
     ("log-add-unknown-code", "emergency log add --code C0000404 --amount 10 --reference R", "no code C0000404"),
     ("log-add-scene-code", "emergency log add --code C0000001 --amount 10 --reference R", "is a scene code"),
     ("log-add-revoked-code", "emergency log add --code C0000004 --amount 10 --reference R", "revoked"),
-    ("log-add-forged-token", "emergency log add --code GAEGAAAC.AAAAAAAAAAAAAA --amount 10 --reference R", "not a genuine code"),
+    (
+        "log-add-forged-token",
+        "emergency log add --code GAEGAAAC.AAAAAAAAAAAAAA --amount 10 --reference R",
+        "not a genuine code",
+    ),
     ("log-add-negative", "emergency log add --code C0000002 --amount -5 --reference R", "is negative"),
     ("log-add-three-decimals", "emergency log add --code C0000002 --amount 1.234 --reference R", "at most 2"),
     ("log-add-not-amount", "emergency log add --code C0000002 --amount ten --reference R", "not an amount"),
     ("log-add-zero", "emergency log add --code C0000002 --amount 0 --reference R", "is zero"),
-    ("log-add-empty-reference", ["emergency", "log", "add", "--code", "C0000002", "--amount", "10", "--reference", " "], "reference"),
-    ("log-add-control-reference", ["emergency", "log", "add", "--code", "C0000002", "--amount", "10", "--reference", CONTROL], "U+001B"),
-    ("log-add-long-reference", ["emergency", "log", "add", "--code", "C0000002", "--amount", "10", "--reference", "R" * 500], "the limit is 100"),
-    ("log-add-bad-time", "emergency log add --code C0000002 --amount 10 --reference R --at yesterday", "not an ISO 8601 time"),
-    ("log-add-future", "emergency log add --code C0000002 --amount 10 --reference R --at 2099-01-01T10:00", "in the future"),
+    (
+        "log-add-empty-reference",
+        ["emergency", "log", "add", "--code", "C0000002", "--amount", "10", "--reference", " "],
+        "reference",
+    ),
+    (
+        "log-add-control-reference",
+        ["emergency", "log", "add", "--code", "C0000002", "--amount", "10", "--reference", CONTROL],
+        "U+001B",
+    ),
+    (
+        "log-add-long-reference",
+        ["emergency", "log", "add", "--code", "C0000002", "--amount", "10", "--reference", "R" * 500],
+        "the limit is 100",
+    ),
+    (
+        "log-add-bad-time",
+        "emergency log add --code C0000002 --amount 10 --reference R --at yesterday",
+        "not an ISO 8601 time",
+    ),
+    (
+        "log-add-future",
+        "emergency log add --code C0000002 --amount 10 --reference R --at 2099-01-01T10:00",
+        "in the future",
+    ),
     ("log-add-reused-reference", "emergency log add --code C0000002 --amount 99 --reference RX-1", "already logged"),
     # emergency log import / list
     ("log-import-missing", "emergency log import paper-log.csv", "paper-log.csv"),
@@ -200,7 +243,11 @@ CASES = [
     ("reconcile-gbk-as-utf8", "reconcile {stmt_gbk} --encoding utf-8", "are not utf-8 text"),
     ("reconcile-unknown-encoding", "reconcile {stmt_good} --encoding klingon", "unknown encoding 'klingon'"),
     ("reconcile-report-under-a-file", "reconcile {stmt_good} -o {file}/report.csv", "is a file, not a folder"),
-    ("reconcile-report-onto-a-folder", "reconcile {stmt_good} -o {folder}", "is a folder; give a file name, e.g. a-folder/report.csv"),
+    (
+        "reconcile-report-onto-a-folder",
+        "reconcile {stmt_good} -o {folder}",
+        "is a folder; give a file name, e.g. a-folder/report.csv",
+    ),
     # batch
     ("batch-missing", "batch windows-june.csv -t labels-a4", "windows-june.csv"),
     ("batch-folder", "batch {folder} -t labels-a4", "is a folder"),
@@ -232,12 +279,20 @@ CASES = [
     # backup, restore, revocations
     ("backup-existing", "backup -o {file}", "already exists"),
     ("backup-under-a-file", "backup -o {file}/b.sqlite3", "is a file, not a folder"),
-    ("backup-onto-a-folder", "backup -o {folder}", "is a folder; give a file name, e.g. a-folder/register-backup.sqlite3"),
+    (
+        "backup-onto-a-folder",
+        "backup -o {folder}",
+        "is a folder; give a file name, e.g. a-folder/register-backup.sqlite3",
+    ),
     ("restore-missing", "restore old.sqlite3", "no backup file old.sqlite3"),
     ("restore-not-a-register", "restore {file}", "a-file.txt"),
     ("restore-folder", "restore {folder}", "no backup file"),
     ("revocations-under-a-file", "revocations export -o {file}/r.json", "is a file, not a folder"),
-    ("revocations-onto-a-folder", "revocations export -o {folder}", "is a folder; give a file name, e.g. a-folder/revoked.json"),
+    (
+        "revocations-onto-a-folder",
+        "revocations export -o {folder}",
+        "is a folder; give a file name, e.g. a-folder/revoked.json",
+    ),
     ("revocations-verify-missing", "revocations verify none.json", "none.json"),
     # keys
     ("keys-init-twice", "keys init", "already exists"),
@@ -284,9 +339,11 @@ def make_args(spec: str | list[str], folder: Path) -> list[str]:
 
 def state(world: Path) -> tuple[dict[str, str], list[str]]:
     """Every file (its digest) under the current folder and the home, and a dump of every table."""
-    files = {str(path.relative_to(world)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
-             for path in sorted(world.rglob("*")) if not path.name.endswith(("-wal", "-shm"))
-             and path.name != "register.sqlite3"}
+    files = {
+        str(path.relative_to(world)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+        for path in sorted(world.rglob("*"))
+        if not path.name.endswith(("-wal", "-shm")) and path.name != "register.sqlite3"
+    }
     db = sqlite3.connect(f"file:{world / 'home' / 'register.sqlite3'}?mode=ro", uri=True)
     try:
         dump = list(db.iterdump())
@@ -295,8 +352,7 @@ def state(world: Path) -> tuple[dict[str, str], list[str]]:
     return files, dump
 
 
-@pytest.mark.parametrize(("spec", "fragment"),
-                         [pytest.param(*case[1:3], id=case[0], marks=case[3:]) for case in CASES])
+@pytest.mark.parametrize(("spec", "fragment"), [pytest.param(*case[1:3], id=case[0], marks=case[3:]) for case in CASES])
 def test_bad_input_is_one_error_line_exit_2_and_changes_nothing(world, spec, fragment):
     args = make_args(spec, world / "work")
     before = state(world)
@@ -314,8 +370,13 @@ def test_case_ids_are_unique():
     assert len({case[0] for case in CASES}) == len(CASES)
 
 
-REAL_PROCESS = ["verify photos/hall-2.jpg", "audit photos", "render C0000001 -t poster-a4 -o {file}/p.pdf",
-                "reconcile {log_utf16}", "emergency log add --code C0000002 --amount -5 --reference R"]
+REAL_PROCESS = [
+    "verify photos/hall-2.jpg",
+    "audit photos",
+    "render C0000001 -t poster-a4 -o {file}/p.pdf",
+    "reconcile {log_utf16}",
+    "emergency log add --code C0000002 --amount -5 --reference R",
+]
 
 
 @pytest.mark.parametrize("spec", REAL_PROCESS)
@@ -323,8 +384,9 @@ def test_a_real_process_prints_the_same_one_line(world, spec):
     """The installed command, not the in-process runner: what a user's terminal shows."""
     args = make_args(spec, world / "work")
     before = state(world)
-    result = subprocess.run([Path(sys.executable).with_name("qrpay"), *args], capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [Path(sys.executable).with_name("qrpay"), *args], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2 and result.stdout == ""
     [line] = result.stderr.splitlines()
     assert line.startswith("Error: ")

@@ -43,7 +43,12 @@ def test_user_file_adds_a_later_batch_item_and_overrides_a_shipped_one(tmp_path)
     )
     catalog = load_catalog(user)
     exam = catalog.item("19")
-    assert (exam.name, exam.emergency, exam.amount_min, exam.amount_max) == ("人事考试报名费", True, Decimal("50"), Decimal("300.00"))
+    assert (exam.name, exam.emergency, exam.amount_min, exam.amount_max) == (
+        "人事考试报名费",
+        True,
+        Decimal("50"),
+        Decimal("300.00"),
+    )
     assert catalog.item("09").amount_max == Decimal("550")
     assert catalog.item("09").name == "不动产登记费"  # untouched fields stay
     assert "19" in [item.code for item in catalog.emergency_items()]

@@ -13,11 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import BASE_URL_24
 
 from qrpay import Qrpay, Settings
 from qrpay.keys import Keyring
-
-from conftest import BASE_URL_24
 
 WORKERS = 5
 ROUNDS = 12

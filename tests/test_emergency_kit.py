@@ -59,7 +59,8 @@ def test_the_kit_is_recorded_among_each_codes_renders(default_kit):
     desk, kit = default_kit
     for code in kit.codes:
         assert [(r["template"], r["path"]) for r in desk.register.renders(code.serial)] == [
-            ("emergency-kit", str(kit.path.resolve()))]
+            ("emergency-kit", str(kit.path.resolve()))
+        ]
 
 
 def test_a_second_kit_reuses_the_codes_and_gives_the_same_bytes(default_kit, tmp_path):
@@ -72,13 +73,28 @@ def test_a_second_kit_reuses_the_codes_and_gives_the_same_bytes(default_kit, tmp
 def test_items_and_a_validity_window_choose_the_codes(cli, desk, tmp_path):
     start, end = desk.today(), desk.today().replace(year=desk.today().year + 1)
     out = tmp_path / "kit.pdf"
-    result = cli("emergency", "kit", "--item", "09", "--item", "06", "--valid-from", start, "--valid-until", end,
-                 "-o", out, "--json")
+    result = cli(
+        "emergency",
+        "kit",
+        "--item",
+        "09",
+        "--item",
+        "06",
+        "--valid-from",
+        start,
+        "--valid-until",
+        end,
+        "-o",
+        out,
+        "--json",
+    )
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["path"] == str(out) and data["pages"] == 5
     assert [(c["item"], c["valid_from"], c["valid_until"]) for c in data["codes"]] == [
-        ("09", str(start), str(end)), ("06", str(start), str(end))]
+        ("09", str(start), str(end)),
+        ("06", str(start), str(end)),
+    ]
     assert read_file(out) == [c["payload"] for c in data["codes"]]
     assert [desk.verify(c["payment_code"]).status for c in data["codes"]] == ["genuine", "genuine"]
 

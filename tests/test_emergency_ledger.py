@@ -2,29 +2,62 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from qrpay.errors import InputError
-from qrpay.ledger import (CLASSES, Entry, Txn, classify, decode, format_amount, parse_amount, parse_time,
-                          read_statement, read_table, reference_key, summarize)
+from qrpay.ledger import (
+    CLASSES,
+    Entry,
+    Txn,
+    classify,
+    decode,
+    format_amount,
+    parse_amount,
+    parse_time,
+    read_statement,
+    read_table,
+    reference_key,
+    summarize,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-@pytest.mark.parametrize("text, fen", [("120", 12000), ("120.5", 12050), ("120.00", 12000), ("0.01", 1),
-                                       ("1,200.00", 120000), ("¥88", 8800), (" 7.10 ", 710), ("１２０．５０", 12050)])
+@pytest.mark.parametrize(
+    "text, fen",
+    [
+        ("120", 12000),
+        ("120.5", 12050),
+        ("120.00", 12000),
+        ("0.01", 1),
+        ("1,200.00", 120000),
+        ("¥88", 8800),
+        (" 7.10 ", 710),
+        ("１２０．５０", 12050),
+    ],
+)
 def test_amounts_are_read_exactly_in_fen(text, fen):
     assert parse_amount(text) == fen
 
 
-@pytest.mark.parametrize("text, words", [("-5.00", "negative"), ("12.345", "3 decimal places"), ("0", "zero"),
-                                         ("0.00", "zero"), ("abc", "not an amount"), ("1e3", "not an amount"),
-                                         ("12,34", "not an amount"), ("", "not an amount"),
-                                         ("1234567890123", "too large")])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("-5.00", "negative"),
+        ("12.345", "3 decimal places"),
+        ("0", "zero"),
+        ("0.00", "zero"),
+        ("abc", "not an amount"),
+        ("1e3", "not an amount"),
+        ("12,34", "not an amount"),
+        ("", "not an amount"),
+        ("1234567890123", "too large"),
+    ],
+)
 def test_bad_amounts_are_refused_with_the_reason(text, words):
     with pytest.raises(ValueError, match=words):
         parse_amount(text)
@@ -41,7 +74,7 @@ def test_times_without_offset_take_the_configured_zone():
 def test_times_with_an_offset_keep_their_instant():
     when = parse_time("2024-05-01T06:30:00Z", SHANGHAI)
     assert when.isoformat() == "2024-05-01T14:30:00+08:00"
-    assert when == datetime(2024, 5, 1, 6, 30, tzinfo=timezone.utc)
+    assert when == datetime(2024, 5, 1, 6, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("text", ["2024-05-01", "yesterday", "2024/05/01 10:00", "2024-13-01 10:00"])
@@ -63,7 +96,7 @@ def test_encoding_detection_reads_utf8_with_and_without_bom_and_gbk():
 
 
 def test_undecodable_bytes_name_the_file_line_and_column():
-    data = "txn_id,reference\nT1,ok\nT2,".encode() + b"\xff\xfe\n"
+    data = b"txn_id,reference\nT1,ok\nT2," + b"\xff\xfe\n"
     with pytest.raises(InputError, match=r"^s\.csv, line 3, column reference: .*--encoding"):
         decode(data, "s.csv")
 
@@ -94,9 +127,7 @@ def test_short_and_long_lines_name_their_line_and_column(tmp_path: Path):
 
 def test_every_bad_cell_is_counted_and_the_first_is_named(tmp_path: Path):
     path = tmp_path / "s.csv"
-    path.write_text("txn_id,paid_at,amount,code,reference\n"
-                    "T1,2024-05-01 10:00,12.345,x,r\n"
-                    "T2,not a time,-1,x,r\n")
+    path.write_text("txn_id,paid_at,amount,code,reference\nT1,2024-05-01 10:00,12.345,x,r\nT2,not a time,-1,x,r\n")
     with pytest.raises(InputError) as caught:
         read_statement(path, SHANGHAI, name="s.csv")
     message = str(caught.value)
@@ -119,10 +150,19 @@ def entry(id: int, amount: int = 12000, reference: str = "R1", serial: int = 1) 
     return Entry(id, serial, amount, reference, None, "2024-05-01T10:00:00+08:00", "test", "now")
 
 
-def txn(line: int, txn_id: str, amount: int = 12000, reference: str = "R1", *, statement: int = 1,
-        serial: int | None = 1, standing: str = "ok") -> Txn:
-    return Txn(statement, line, txn_id, "2024-05-01T10:05:00+08:00", amount, "code", reference, serial,
-               standing, standing)
+def txn(
+    line: int,
+    txn_id: str,
+    amount: int = 12000,
+    reference: str = "R1",
+    *,
+    statement: int = 1,
+    serial: int | None = 1,
+    standing: str = "ok",
+) -> Txn:
+    return Txn(
+        statement, line, txn_id, "2024-05-01T10:05:00+08:00", amount, "code", reference, serial, standing, standing
+    )
 
 
 def classes(lines: dict) -> dict:
@@ -147,8 +187,9 @@ def test_an_entry_prefers_the_payment_of_equal_amount_and_the_other_is_unlogged(
 
 
 def test_forged_and_unknown_codes_never_pay_an_entry():
-    lines, logged = classify([txn(2, "T1", standing="forged", serial=None),
-                              txn(3, "T2", standing="unknown_code", serial=None)], [entry(1)])
+    lines, logged = classify(
+        [txn(2, "T1", standing="forged", serial=None), txn(3, "T2", standing="unknown_code", serial=None)], [entry(1)]
+    )
     assert classes(lines) == {(1, 2): "forged", (1, 3): "unknown_code"} and logged[1].cls == "unpaid"
 
 

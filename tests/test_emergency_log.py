@@ -22,7 +22,10 @@ def test_an_entry_is_stored_exactly_with_the_configured_time_zone(log, code):
     entry, new = log.add(code.id, "120.50", "RX-1", payer="张三", at="2024-05-01 10:00")
     assert new and entry.amount == 12050 and entry.at == "2024-05-01T10:00:00+08:00"
     assert log.describe(entry)["amount"] == "120.50"
-    assert log.books.db.execute("SELECT amount_fen, typeof(amount_fen) FROM log_entries").fetchone() == (12050, "integer")
+    assert log.books.db.execute("SELECT amount_fen, typeof(amount_fen) FROM log_entries").fetchone() == (
+        12050,
+        "integer",
+    )
 
 
 def test_the_payment_code_or_link_names_the_code_as_well_as_the_id(log, code):
@@ -91,9 +94,12 @@ def test_a_time_in_the_future_is_refused(log, code):
 
 
 def test_import_logs_every_line_and_reimport_adds_nothing(tmp_path, log, code):
-    path = write(tmp_path / "log.csv", "code,amount,reference,payer,at\n"
-                                       f"{code.id},120.00,RX-1,张三,2024-05-01 10:00\n"
-                                       f"{code.payment_code},88,RX-2,,2024-05-01T10:30:00+08:00\n")
+    path = write(
+        tmp_path / "log.csv",
+        "code,amount,reference,payer,at\n"
+        f"{code.id},120.00,RX-1,张三,2024-05-01 10:00\n"
+        f"{code.payment_code},88,RX-2,,2024-05-01T10:30:00+08:00\n",
+    )
     first = log.import_csv(path)
     assert [entry.reference for entry in first.added] == ["RX-1", "RX-2"] and first.existing == []
     again = log.import_csv(path)
@@ -105,30 +111,55 @@ def test_a_gbk_log_file_is_detected(tmp_path, log, code):
     assert log.import_csv(path).added[0].payer == "王五"
 
 
-@pytest.mark.parametrize("line, where", [
-    ("{id},12.345,RX-9,,2024-05-01 10:00", "line 3, column amount"),
-    ("{id},-5,RX-9,,2024-05-01 10:00", "line 3, column amount"),
-    ("{id},5,RX-9,,5 May", "line 3, column at"),
-    ("C0000077,5,RX-9,,2024-05-01 10:00", "line 3, column code"),
-    ("{id},5,,,2024-05-01 10:00", "line 3, column reference"),
-    ("{id},5,RX-1,,2024-05-01 10:00", "line 3, column reference: repeats line 2"),
-])
+@pytest.mark.parametrize(
+    "line, where",
+    [
+        ("{id},12.345,RX-9,,2024-05-01 10:00", "line 3, column amount"),
+        ("{id},-5,RX-9,,2024-05-01 10:00", "line 3, column amount"),
+        ("{id},5,RX-9,,5 May", "line 3, column at"),
+        ("C0000077,5,RX-9,,2024-05-01 10:00", "line 3, column code"),
+        ("{id},5,,,2024-05-01 10:00", "line 3, column reference"),
+        ("{id},5,RX-1,,2024-05-01 10:00", "line 3, column reference: repeats line 2"),
+    ],
+)
 def test_one_bad_line_rejects_the_whole_file(tmp_path, log, code, line, where):
-    path = write(tmp_path / "log.csv", "code,amount,reference,payer,at\n"
-                                       f"{code.id},120,RX-1,,2024-05-01 10:00\n" + line.format(id=code.id) + "\n")
+    path = write(
+        tmp_path / "log.csv",
+        f"code,amount,reference,payer,at\n{code.id},120,RX-1,,2024-05-01 10:00\n" + line.format(id=code.id) + "\n",
+    )
     with pytest.raises(InputError, match=f"log.csv, {where}.*nothing was recorded"):
         log.import_csv(path)
     assert Books(log.qrpay.register).counts()["log_entries"] == 0
 
 
 def test_cli_log_add_and_list(cli, desk, code):
-    added = cli("emergency", "log", "add", "--code", code.payment_code, "--amount", "120.00",
-                "--reference", "RX-1", "--payer", "张三", "--at", "2024-05-01T10:00", "--json")
+    added = cli(
+        "emergency",
+        "log",
+        "add",
+        "--code",
+        code.payment_code,
+        "--amount",
+        "120.00",
+        "--reference",
+        "RX-1",
+        "--payer",
+        "张三",
+        "--at",
+        "2024-05-01T10:00",
+        "--json",
+    )
     assert added.exit_code == 0, added.stderr
     data = json.loads(added.stdout)
     assert {k: data[k] for k in ("id", "code", "item", "amount", "reference", "at", "new")} == {
-        "id": 1, "code": code.id, "item": "06", "amount": "120.00", "reference": "RX-1",
-        "at": "2024-05-01T10:00:00+08:00", "new": True}
+        "id": 1,
+        "code": code.id,
+        "item": "06",
+        "amount": "120.00",
+        "reference": "RX-1",
+        "at": "2024-05-01T10:00:00+08:00",
+        "new": True,
+    }
     listed = cli("emergency", "log", "list", "--json")
     assert [(row["id"], row["status"]) for row in json.loads(listed.stdout)] == [(1, "unpaid")]
     table = cli("emergency", "log", "list")
@@ -139,7 +170,8 @@ def test_cli_log_errors_are_one_line_exit_2(cli, code):
     result = cli("emergency", "log", "add", "--code", code.id, "--amount", "1.001", "--reference", "R")
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
-        "Error: --amount: '1.001' has 3 decimal places; amounts have at most 2 (fen), e.g. 120.50"]
+        "Error: --amount: '1.001' has 3 decimal places; amounts have at most 2 (fen), e.g. 120.50"
+    ]
 
 
 def test_cli_log_import_reports_what_it_added(cli, tmp_path, code):

@@ -16,23 +16,22 @@ import tempfile
 from pathlib import Path
 
 import pytest
-
-import qrpay
+from conftest import BASE_URL_24
 from typer.testing import CliRunner
 
+import qrpay
 from qrpay import Qrpay, RegisterError, Settings
 from qrpay.cli import app
 from qrpay.keys import Keyring
 from qrpay.register import SQLITE_MAGIC, Register
 
-from conftest import BASE_URL_24
-
 NOBODY = 65534
 
 
 def run(home: Path, *args: str):
-    return CliRunner().invoke(app, ["--home", str(home), "--base-url", BASE_URL_24, *map(str, args)],
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        app, ["--home", str(home), "--base-url", BASE_URL_24, *map(str, args)], catch_exceptions=False
+    )
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -56,8 +55,12 @@ def template(tmp_path_factory) -> dict:
     with Qrpay(Settings.load(home=home, base_url=BASE_URL_24)) as desk:
         codes = [desk.mint_scene("09", f"window {n}")[0] for n in range(40)]
         root = desk.register.db.execute("SELECT rootpage FROM sqlite_master WHERE name = 'codes'").fetchone()[0]
-    return {"bytes": (home / "register.sqlite3").read_bytes(), "keyring": ring.path.read_bytes(),
-            "codes": codes, "codes_root": root}
+    return {
+        "bytes": (home / "register.sqlite3").read_bytes(),
+        "keyring": ring.path.read_bytes(),
+        "codes": codes,
+        "codes_root": root,
+    }
 
 
 @pytest.fixture
@@ -76,7 +79,7 @@ def _sqlite_file(folder: Path, *, wal: bool = False, version: int = 0, app_id: i
     if wal:
         db.execute("PRAGMA journal_mode = WAL")
     db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
-    db.executemany("INSERT INTO notes (body) VALUES (?)", [("note %d" % n,) for n in range(200)])
+    db.executemany("INSERT INTO notes (body) VALUES (?)", [(f"note {n}",) for n in range(200)])
     db.execute(f"PRAGMA user_version = {version}")
     db.execute(f"PRAGMA application_id = {app_id}")
     db.commit()
@@ -129,8 +132,14 @@ def test_a_bad_register_file_is_refused_by_name_and_left_exactly_as_it_was(name,
     assert snapshot(home) == before
 
     code = template["codes"][0]
-    for args in (["list"], ["show", code.id], ["verify", code.payment_code], ["mint", "scene", "--item", "09",
-                 "--scene", "window 99"], ["revoke", code.id, "--reason", "test"], ["backup", "-o", tmp_path / "b"]):
+    for args in (
+        ["list"],
+        ["show", code.id],
+        ["verify", code.payment_code],
+        ["mint", "scene", "--item", "09", "--scene", "window 99"],
+        ["revoke", code.id, "--reason", "test"],
+        ["backup", "-o", tmp_path / "b"],
+    ):
         one_error_line(run(home, *args), str(register), fragment)
         assert snapshot(home) == before, args
     assert not (tmp_path / "b").exists()
@@ -295,8 +304,15 @@ def shared_home(template):
 def test_another_users_register_in_a_folder_they_cannot_write_reads_for_real(template, shared_home):
     code = template["codes"][5]
     before = snapshot(shared_home)
-    found = _run_as_nobody(shared_home, [["list"], ["verify", code.payload], ["show", code.id],
-                                         ["mint", "scene", "--item", "09", "--scene", "window 99"]])
+    found = _run_as_nobody(
+        shared_home,
+        [
+            ["list"],
+            ["verify", code.payload],
+            ["show", code.id],
+            ["mint", "scene", "--item", "09", "--scene", "window 99"],
+        ],
+    )
     (listed, verified, shown, minted) = found
     assert all(crash is None for *_, crash in found), found
     assert listed[0] == 0 and listed[1].count("\n") == 40
@@ -318,8 +334,10 @@ def test_another_users_live_register_with_a_wal_is_read_including_the_wal(templa
 def test_a_home_that_is_a_file_or_a_register_that_is_a_folder_is_one_clean_error(tmp_path):
     (tmp_path / "afile").write_text("not a folder")
     (tmp_path / "home" / "register.sqlite3").mkdir(parents=True)
-    for home, fragment in ((tmp_path / "afile", "is a file, not a folder"),
-                           (tmp_path / "afile" / "sub", "is a file, not a folder"),
-                           (tmp_path / "home", "Is a directory")):
+    for home, fragment in (
+        (tmp_path / "afile", "is a file, not a folder"),
+        (tmp_path / "afile" / "sub", "is a file, not a folder"),
+        (tmp_path / "home", "Is a directory"),
+    ):
         one_error_line(run(home, "list"), fragment)
     assert (tmp_path / "afile").read_text() == "not a folder"

@@ -107,8 +107,12 @@ def not_an_image(folder: Path) -> Path:
 def test_bad_input_is_one_error_line_exit_2_and_nothing_written(cli, desk, scene, workdir, args, message):
     (workdir / "a-file.txt").write_text("x")
     (workdir / "a-folder").mkdir()
-    values = {"file": "a-file.txt", "folder": "a-folder", "not_image": str(not_an_image(workdir)),
-              "huge": str(emblem_too_large(workdir))}
+    values = {
+        "file": "a-file.txt",
+        "folder": "a-folder",
+        "not_image": str(not_an_image(workdir)),
+        "huge": str(emblem_too_large(workdir)),
+    }
     before = files_in(workdir)
     result = cli("render", scene.id, *(arg.format(**values) for arg in args))
     assert result.exit_code == 2
@@ -147,7 +151,9 @@ def test_verify_reads_every_code_of_a_rendered_pdf_and_png(cli, desk, scene, wor
     assert result.exit_code == 0, result.stdout
     verdicts = json.loads(result.stdout)
     assert [(v["status"], v["id"], v["source"], v["count"]) for v in verdicts] == [
-        ("genuine", scene.id, str(tent), 2), ("genuine", scene.id, str(png), 1)]
+        ("genuine", scene.id, str(tent), 2),
+        ("genuine", scene.id, str(png), 1),
+    ]
 
 
 def test_verify_a_file_without_codes_says_no_code_found(cli, desk, workdir):
@@ -178,7 +184,12 @@ def test_demo_makes_a_keyring_mints_and_renders_every_template_and_can_run_again
     assert again.exit_code == 0 and "Created keyring" not in again.stderr
     assert json.loads(again.stdout) == written
     with Qrpay(Settings.load(home=home)) as desk:
-        assert [(code.kind, code.number) for code in desk.list()] == [("unified", 91), ("unified", 92), ("scene", 9), ("open", 6)]
+        assert [(code.kind, code.number) for code in desk.list()] == [
+            ("unified", 91),
+            ("unified", 92),
+            ("scene", 9),
+            ("open", 6),
+        ]
 
 
 def test_demo_writes_into_the_folder_named(cli, keyring, workdir):

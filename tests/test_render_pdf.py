@@ -53,12 +53,16 @@ def page_text(path: Path) -> str:
         document.close()
 
 
-def measure(image: Image.Image, left_mm: float, top_mm: float, size_mm: float, modules: int) -> tuple[float, float, float]:
+def measure(
+    image: Image.Image, left_mm: float, top_mm: float, size_mm: float, modules: int
+) -> tuple[float, float, float]:
     """(left, top, size) in mm of the dark area around the expected symbol, after checking its quiet zone is white."""
     module = size_mm / modules
     margin = 4 * module
-    box = tuple(round(mm_to_px(v, MEASURE_DPI)) for v in
-                (left_mm - margin, top_mm - margin, left_mm + size_mm + margin, top_mm + size_mm + margin))
+    box = tuple(
+        round(mm_to_px(v, MEASURE_DPI))
+        for v in (left_mm - margin, top_mm - margin, left_mm + size_mm + margin, top_mm + size_mm + margin)
+    )
     crop = image.crop(box)
     dark = ImageOps.invert(crop).point(lambda v: 255 if v > 127 else 0)
     found = dark.getbbox()
@@ -78,7 +82,8 @@ def measure(image: Image.Image, left_mm: float, top_mm: float, size_mm: float, m
     ],
 )
 def test_print_template_reads_back_at_exact_size_with_white_quiet_zone(
-        desk, codes, tmp_path, template, kind, codes_per_page, origin):
+    desk, codes, tmp_path, template, kind, codes_per_page, origin
+):
     code = codes[kind]
     result = desk.render(code.id, template, tmp_path / "out.pdf")
     assert read_file(result.path) == [code.payload] * codes_per_page
@@ -98,8 +103,11 @@ def test_qr_is_one_vector_path_of_merged_runs_not_an_image(desk, codes, tmp_path
     objects = list(document[0].get_objects())
     assert not [obj for obj in objects if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_IMAGE]
     spec = load_template("poster-a4").qr
-    bounds = [tuple(round(v * 25.4 / 72, 3) for v in obj.get_bounds()) for obj in objects
-              if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_PATH]
+    bounds = [
+        tuple(round(v * 25.4 / 72, 3) for v in obj.get_bounds())
+        for obj in objects
+        if obj.type == pypdfium2.raw.FPDF_PAGEOBJ_PATH
+    ]
     # PDF bounds are (left, bottom, right, top) from the bottom-left corner of the A4 page
     assert (spec.x, 297 - spec.y - spec.size, spec.x + spec.size, 297 - spec.y) in bounds
     document.close()
@@ -119,15 +127,36 @@ def test_pdf_embeds_a_subset_truetype_cjk_font_and_nothing_else(desk, codes, tmp
 
 def test_chinese_text_can_be_extracted_from_the_poster(desk, codes, tmp_path):
     text = page_text(desk.render(codes["scene"].id, "poster-a4", tmp_path / "p.pdf").path)
-    for words in ("不动产登记费", "国土", "扫码缴费", "浙里办", "支付宝", "微信", "云闪付", "手机银行",
-                  "杭州市财政局", "window 3", codes["scene"].payment_code, codes["scene"].id, "长期有效"):
+    for words in (
+        "不动产登记费",
+        "国土",
+        "扫码缴费",
+        "浙里办",
+        "支付宝",
+        "微信",
+        "云闪付",
+        "手机银行",
+        "杭州市财政局",
+        "window 3",
+        codes["scene"].payment_code,
+        codes["scene"].id,
+        "长期有效",
+    ):
         assert words in text
 
 
 def test_emergency_poster_has_banner_instructions_and_validity(desk, codes, tmp_path):
     text = page_text(desk.render(codes["open"].id, "emergency-a4", tmp_path / "e.pdf").path)
-    for words in ("应急缴款", "付款人请按以下步骤缴款", "工作人员", "业务编号", "缴款金额", "付款时间",
-                  "有效期至 2099-12-31", "公民出入境证件费"):
+    for words in (
+        "应急缴款",
+        "付款人请按以下步骤缴款",
+        "工作人员",
+        "业务编号",
+        "缴款金额",
+        "付款时间",
+        "有效期至 2099-12-31",
+        "公民出入境证件费",
+    ):
         assert words in text
 
 
@@ -169,7 +198,7 @@ def test_emblem_knockout_covers_at_most_a_fifth_of_the_symbol(desk, codes):
     view = desk.view(codes["scene"])
     placed = place(load_template("poster-a4"), view, emblem=True)
     assert placed.symbol.error == "H"
-    assert 0 < placed.knockout ** 2 <= 0.20 * placed.size ** 2
+    assert 0 < placed.knockout**2 <= 0.20 * placed.size**2
     assert placed.knockout % 2 == 1  # centred on the middle module
 
 
@@ -179,7 +208,10 @@ def test_refuses_below_the_minimum_module_size_naming_the_size_needed(desk, code
     text = (Path(__file__).parents[1] / "templates" / "poster-a4.toml").read_text("utf-8")
     (folder / "poster-a4.toml").write_text(text.replace("size_mm = 80 ", "size_mm = 30 "), "utf-8")
     out = outdir / "small.pdf"
-    with pytest.raises(RenderError, match=r"0\.91 mm per module \(33 modules.*minimum of 1\.2 mm; it needs a symbol of at least 39\.6 mm"):
+    with pytest.raises(
+        RenderError,
+        match=r"0\.91 mm per module \(33 modules.*minimum of 1\.2 mm; it needs a symbol of at least 39\.6 mm",
+    ):
         desk.render(codes["scene"].id, "poster-a4", out)
     assert list(outdir.iterdir()) == []
     assert desk.register.renders(codes["scene"].serial) == []
@@ -187,7 +219,9 @@ def test_refuses_below_the_minimum_module_size_naming_the_size_needed(desk, code
 
 def test_missing_glyphs_are_named_and_nothing_is_written(desk, outdir):
     code, _ = desk.mint_scene("09", "窗口𠮷")
-    with pytest.raises(RenderError, match=r"no glyph for 𠮷 \(U\+20BB7\) in the scene of C0000001; give a TrueType font"):
+    with pytest.raises(
+        RenderError, match=r"no glyph for 𠮷 \(U\+20BB7\) in the scene of C0000001; give a TrueType font"
+    ):
         desk.render(code.id, "poster-a4", outdir / "p.pdf")
     assert list(outdir.iterdir()) == []
 
@@ -198,8 +232,10 @@ def test_label_sheet_takes_many_codes_page_after_page(desk, tmp_path):
     result = render(template, iter(views), tmp_path / "sheet.pdf")
     assert result.pages == 2 and result.ids == tuple(view.id for view in views)
     document = pypdfium2.PdfDocument(str(result.path))
-    per_page = [sorted(b.text for b in zxingcpp.read_barcodes(page.render(scale=250 / 72, grayscale=True).to_pil()))
-                for page in document]
+    per_page = [
+        sorted(b.text for b in zxingcpp.read_barcodes(page.render(scale=250 / 72, grayscale=True).to_pil()))
+        for page in document
+    ]
     document.close()
     assert per_page == [sorted(v.payload for v in views[:24]), sorted(v.payload for v in views[24:])]
 

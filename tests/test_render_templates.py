@@ -76,18 +76,36 @@ def test_a_template_name_cannot_leave_the_templates_folder():
         (("size_mm = 50", "size_mm = 500"), r"qr\.size_mm must be a number from 5 to 100 mm, got 500"),
         (("size_mm = 50", "size_mm = 95"), r"qr\.size_mm must be small enough to stay inside the 100 x 100 mm cell"),
         (("min_module_mm = 0.5", 'min_module_mm = "big"'), r"qr\.min_module_mm must be a number .* got 'big'"),
-        (("min_module_mm = 0.5", "min_module_mm = 0.5\nquiet_zone_modules = 2"),
-         r"qr\.quiet_zone_modules must be a whole number from 4 to 20, got 2"),
-        (("min_module_mm = 0.5", "min_module_mm = 0.5\nerror = \"X\""), r"qr\.error must be one of L, M, Q, H, got 'X'"),
-        (("min_module_mm = 0.5", "min_module_mm = 0.5\nemblem_max_area = 0.3"), r"qr\.emblem_max_area must be a number from 0.01 to 0.2"),
+        (
+            ("min_module_mm = 0.5", "min_module_mm = 0.5\nquiet_zone_modules = 2"),
+            r"qr\.quiet_zone_modules must be a whole number from 4 to 20, got 2",
+        ),
+        (("min_module_mm = 0.5", 'min_module_mm = 0.5\nerror = "X"'), r"qr\.error must be one of L, M, Q, H, got 'X'"),
+        (
+            ("min_module_mm = 0.5", "min_module_mm = 0.5\nemblem_max_area = 0.3"),
+            r"qr\.emblem_max_area must be a number from 0.01 to 0.2",
+        ),
         (('format = "pdf"', 'format = "tiff"'), r"format must be one of pdf, web, got 'tiff'"),
         (("height_mm = 100", "height_mm = 100\ncolour = 1"), r"unknown field\(s\) colour in page"),
-        (("min_module_mm = 0.5", 'min_module_mm = 0.5\n[[text]]\ntext = "{nmae}"\nx_mm = 1\ny_mm = 1\nsize_pt = 9'),
-         r"text\[0\]\.text names \{nmae\}, which is not a field; known: .*\{name\}"),
-        (("min_module_mm = 0.5", 'min_module_mm = 0.5\n[[text]]\ntext = "a"\nx_mm = 1\ny_mm = 1\nsize_pt = 9\ncolor = "red"'),
-         r"text\[0\]\.color must be a colour such as \"#1d4f91\", got 'red'"),
-        (('title = "t"', 'title = "t"\nkinds = ["scene", "other"]'), r"kinds must be a list drawn from unified, scene, open"),
-        (("min_module_mm = 0.5", 'min_module_mm = 0.5\n[values]\nname = "x"'), r"values\.name would hide the code's own field"),
+        (
+            ("min_module_mm = 0.5", 'min_module_mm = 0.5\n[[text]]\ntext = "{nmae}"\nx_mm = 1\ny_mm = 1\nsize_pt = 9'),
+            r"text\[0\]\.text names \{nmae\}, which is not a field; known: .*\{name\}",
+        ),
+        (
+            (
+                "min_module_mm = 0.5",
+                'min_module_mm = 0.5\n[[text]]\ntext = "a"\nx_mm = 1\ny_mm = 1\nsize_pt = 9\ncolor = "red"',
+            ),
+            r"text\[0\]\.color must be a colour such as \"#1d4f91\", got 'red'",
+        ),
+        (
+            ('title = "t"', 'title = "t"\nkinds = ["scene", "other"]'),
+            r"kinds must be a list drawn from unified, scene, open",
+        ),
+        (
+            ("min_module_mm = 0.5", 'min_module_mm = 0.5\n[values]\nname = "x"'),
+            r"values\.name would hide the code's own field",
+        ),
         (("title", "title = = "), r"not valid TOML"),
     ],
 )
@@ -98,7 +116,9 @@ def test_bad_fields_are_refused_naming_field_limit_and_value(change: tuple[str, 
 
 
 def test_a_grid_larger_than_the_page_is_refused():
-    text = MINIMAL.replace('format = "pdf"', 'format = "pdf"\nfill = "each"') + """
+    text = (
+        MINIMAL.replace('format = "pdf"', 'format = "pdf"\nfill = "each"')
+        + """
 [cell]
 width_mm = 60
 height_mm = 60
@@ -108,7 +128,10 @@ rows = 1
 x_mm = 0
 y_mm = 0
 """
-    with pytest.raises(InputError, match=r"grid of 2 x 1 cells of 60 x 60 mm ends at 120 x 60 mm, outside the 100 x 100 mm page"):
+    )
+    with pytest.raises(
+        InputError, match=r"grid of 2 x 1 cells of 60 x 60 mm ends at 120 x 60 mm, outside the 100 x 100 mm page"
+    ):
         parse_template("mine", "mine.toml", text.replace("size_mm = 50", "size_mm = 40"))
 
 
@@ -118,5 +141,7 @@ def test_code_view_words_for_validity_and_kind():
     assert view.kind_label == "开放式缴款码（一费一码）"
     from datetime import date
 
-    dated = CodeView("C0000001", "open", "https://x/", "1", "n", valid_from=date(2026, 1, 1), valid_until=date(2026, 12, 31))
+    dated = CodeView(
+        "C0000001", "open", "https://x/", "1", "n", valid_from=date(2026, 1, 1), valid_until=date(2026, 12, 31)
+    )
     assert dated.validity == "有效期 2026-01-01 至 2026-12-31"

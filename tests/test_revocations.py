@@ -31,9 +31,13 @@ def test_export_lists_every_revoked_code_with_hash_time_and_reason(listed, desk)
     assert summary == {"path": str(path), "count": 2, "kid": 1, "generated_at": document["generated_at"]}
     assert document["format"] == 1 and document["kid"] == 1 and document["count"] == 2
     for entry, code in zip(document["revoked"], (desk.get(codes[0].id), desk.get(codes[2].id))):
-        assert entry == {"id": code.id, "payment_code": code.payment_code,
-                         "token_sha256": hashlib.sha256(code.token.encode()).hexdigest(),
-                         "revoked_at": code.revoked_at, "reason": code.revoked_reason}
+        assert entry == {
+            "id": code.id,
+            "payment_code": code.payment_code,
+            "token_sha256": hashlib.sha256(code.token.encode()).hexdigest(),
+            "revoked_at": code.revoked_at,
+            "reason": code.revoked_reason,
+        }
     assert codes[1].id not in path.read_text("utf-8")
 
 
@@ -135,7 +139,11 @@ def test_the_signature_follows_the_recipe_in_security_md(listed, desk):
     document = json.loads(path.read_text("utf-8"))
     key = desk.keyring.get(document["kid"]).secret
     derived = hmac.new(key, b"qrpay.revocations.v1", hashlib.sha256).digest()
-    body = json.dumps({k: v for k, v in document.items() if k != "signature"}, sort_keys=True,
-                      separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    body = json.dumps(
+        {k: v for k, v in document.items() if k != "signature"},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode("utf-8")
     expected = base64.urlsafe_b64encode(hmac.new(derived, body, hashlib.sha256).digest()).rstrip(b"=")
     assert hmac.compare_digest(expected.decode(), document["signature"])

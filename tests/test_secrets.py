@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from typer.main import get_command
 
 from qrpay import revocations, token
@@ -22,10 +21,16 @@ def secret_forms(ring: Keyring) -> list[bytes]:
     and without padding), hex, and the keys itsdangerous derives from it for codes and lists."""
     forms = []
     for key in ring.keys:
-        for secret in (key.secret, *(hmac.new(key.secret, salt, hashlib.sha256).digest()
-                                     for salt in (token.SALT, revocations.SALT))):
-            for text in (base64.b64encode(secret), base64.urlsafe_b64encode(secret), secret.hex().encode(),
-                         secret.hex().upper().encode()):
+        for secret in (
+            key.secret,
+            *(hmac.new(key.secret, salt, hashlib.sha256).digest() for salt in (token.SALT, revocations.SALT)),
+        ):
+            for text in (
+                base64.b64encode(secret),
+                base64.urlsafe_b64encode(secret),
+                secret.hex().encode(),
+                secret.hex().upper().encode(),
+            ):
                 forms += [text, text.rstrip(b"=")]
             forms += [secret, repr(secret)[2:-1].encode()]  # the repr a traceback's locals would show
     return forms
@@ -44,8 +49,12 @@ def test_a_keyring_others_can_read_stops_signing_and_verifying_until_chmod_600(c
     ring = home / "keyring.json"
     for mode in (0o644, 0o640, 0o604, 0o660):
         ring.chmod(mode)
-        for args in (["mint", "scene", "--item", "09", "--scene", "window 4"], ["verify", payload],
-                     ["keys", "rotate"], ["revocations", "export", "-o", home / "r.json"]):
+        for args in (
+            ["mint", "scene", "--item", "09", "--scene", "window 4"],
+            ["verify", payload],
+            ["keys", "rotate"],
+            ["revocations", "export", "-o", home / "r.json"],
+        ):
             result = cli(*args)
             assert result.exit_code == 2, args
             assert result.stderr.count("\n") == 1 and f"chmod 600 {ring}" in result.stderr
@@ -57,20 +66,44 @@ def test_a_keyring_others_can_read_stops_signing_and_verifying_until_chmod_600(c
 def test_no_command_prints_or_writes_key_material(cli, home, tmp_path):
     """Every command that exists before rendering, on success and on error, text and --json."""
     out = tmp_path / "out"
-    runs = [["keys", "init"], ["keys", "init"], ["info"], ["info", "--json"], ["catalog"], ["catalog", "--json"],
-            ["mint", "unified", "traffic-fine", "--json"], ["mint", "unified", "education"],
-            ["mint", "scene", "--item", "09", "--scene", "window 3", "--json"],
-            ["mint", "open", "--item", "06", "--valid-until", "2199-01-01", "--json"],
-            ["mint", "scene", "--item", "99", "--scene", "x"], ["mint", "open", "--item", "18"],
-            ["keys", "rotate"], ["keys", "rotate", "--json"], ["keys", "list"], ["keys", "list", "--json"],
-            ["verify", "C0000001"], ["verify", "2090 0000 0169", "--json"], ["verify", "garbage.x"],
-            ["list"], ["list", "--json"], ["show", "C0000002"], ["show", "C0000002", "--json"], ["show", "C9"],
-            ["revoke", "C0000002", "--reason", "test"], ["revoke", "C0000002", "--reason", "again"],
-            ["keys", "retire", "1"], ["keys", "retire", "1", "--force", "--json"], ["keys", "retire", "9"],
-            ["backup", "-o", out / "b.sqlite3"], ["backup", "-o", out / "b.sqlite3", "--json"],
-            ["revocations", "export", "-o", out / "revoked.json", "--json"],
-            ["revocations", "verify", out / "revoked.json"], ["revocations", "verify", out / "b.sqlite3", "--json"],
-            ["restore", out / "b.sqlite3"], ["restore", out / "revoked.json"]]
+    runs = [
+        ["keys", "init"],
+        ["keys", "init"],
+        ["info"],
+        ["info", "--json"],
+        ["catalog"],
+        ["catalog", "--json"],
+        ["mint", "unified", "traffic-fine", "--json"],
+        ["mint", "unified", "education"],
+        ["mint", "scene", "--item", "09", "--scene", "window 3", "--json"],
+        ["mint", "open", "--item", "06", "--valid-until", "2199-01-01", "--json"],
+        ["mint", "scene", "--item", "99", "--scene", "x"],
+        ["mint", "open", "--item", "18"],
+        ["keys", "rotate"],
+        ["keys", "rotate", "--json"],
+        ["keys", "list"],
+        ["keys", "list", "--json"],
+        ["verify", "C0000001"],
+        ["verify", "2090 0000 0169", "--json"],
+        ["verify", "garbage.x"],
+        ["list"],
+        ["list", "--json"],
+        ["show", "C0000002"],
+        ["show", "C0000002", "--json"],
+        ["show", "C9"],
+        ["revoke", "C0000002", "--reason", "test"],
+        ["revoke", "C0000002", "--reason", "again"],
+        ["keys", "retire", "1"],
+        ["keys", "retire", "1", "--force", "--json"],
+        ["keys", "retire", "9"],
+        ["backup", "-o", out / "b.sqlite3"],
+        ["backup", "-o", out / "b.sqlite3", "--json"],
+        ["revocations", "export", "-o", out / "revoked.json", "--json"],
+        ["revocations", "verify", out / "revoked.json"],
+        ["revocations", "verify", out / "b.sqlite3", "--json"],
+        ["restore", out / "b.sqlite3"],
+        ["restore", out / "revoked.json"],
+    ]
     ring_path = home / "keyring.json"
     captured = []
     for args in runs:
@@ -130,8 +163,12 @@ def test_an_unexpected_crash_while_the_key_is_in_hand_does_not_print_it(cli, hom
     assert cli("keys", "init").exit_code == 0
     minted = cli("mint", "unified", "education", "--json")
     payload = minted.stdout.split('"payload": "')[1].split('"')[0]
-    result = subprocess.run([sys.executable, "-c", CRASH, payload], capture_output=True, timeout=60,
-                            env={"QRPAY_HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"})
+    result = subprocess.run(
+        [sys.executable, "-c", CRASH, payload],
+        capture_output=True,
+        timeout=60,
+        env={"QRPAY_HOME": str(home), "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+    )
     assert result.returncode != 0
     assert b"unexpected failure while checking a signature" in result.stderr  # a traceback was printed
     ring = Keyring.load(Path(home) / "keyring.json")

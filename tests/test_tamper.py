@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import BASE_URL_24
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -21,8 +22,6 @@ from typer.testing import CliRunner
 from qrpay import STATUSES, MalformedToken, Qrpay, QrpayError, Settings, paycode, token
 from qrpay.cli import app
 from qrpay.keys import Keyring
-
-from conftest import BASE_URL_24
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SEPARATORS = re.compile(r"[\s\-]")
@@ -216,7 +215,9 @@ ANY_TEXT = st.one_of(
 )
 NEAR_TOKEN = st.builds(
     lambda body, tag, sep: token._b64(body) + sep + token._b64(tag),
-    st.binary(max_size=14), st.binary(max_size=12), st.sampled_from([".", "..", ""]),
+    st.binary(max_size=14),
+    st.binary(max_size=12),
+    st.sampled_from([".", "..", ""]),
 )
 NEAR_PAYMENT_CODE = st.from_regex(r"\A[0-9 \-]{10,16}\Z")
 
@@ -260,8 +261,11 @@ def test_fuzz_verify_only_ever_returns_a_status(issued, text):
 @given(text=st.one_of(st.text(), NEAR_TOKEN).filter(lambda t: "\x00" not in t))
 def test_fuzz_the_verify_command_exits_1_or_2_without_a_traceback(issued, text):
     desk, _ = issued
-    result = CliRunner().invoke(app, ["--home", str(desk.settings.home), "--base-url", BASE_URL_24,
-                                      "verify", "--", text], catch_exceptions=False)
+    result = CliRunner().invoke(
+        app,
+        ["--home", str(desk.settings.home), "--base-url", BASE_URL_24, "verify", "--", text],
+        catch_exceptions=False,
+    )
     assert result.exit_code in (1, 2)
     assert "Traceback" not in result.stderr
 
@@ -270,8 +274,11 @@ def test_the_verify_command_survives_bytes_that_are_not_utf8(issued):
     """Real argv bytes (the in-process runner cannot print undecodable text, a terminal can)."""
     desk, _ = issued
     qrpay = Path(sys.executable).with_name("qrpay")
-    result = subprocess.run([qrpay, "--home", desk.settings.home, "--base-url", BASE_URL_24, "verify",
-                             b"\x80\xff.\xfe", b"2090\xa00000"], capture_output=True, timeout=60)
+    result = subprocess.run(
+        [qrpay, "--home", desk.settings.home, "--base-url", BASE_URL_24, "verify", b"\x80\xff.\xfe", b"2090\xa00000"],
+        capture_output=True,
+        timeout=60,
+    )
     assert result.returncode == 1
     assert b"Traceback" not in result.stderr and result.stdout.count(b"MALFORMED") == 2
 

@@ -1,11 +1,10 @@
 from datetime import date
 
 import pytest
+from conftest import BASE_URL_24
 
 from qrpay import MalformedToken, token
 from qrpay.qr import encode, version_of
-
-from conftest import BASE_URL_24
 
 SECRET = b"k" * 32
 LONGEST = token.Claims("open", 255, 89, token.MAX_SERIAL, date(2026, 12, 1), token.LAST_DATE)
@@ -38,8 +37,11 @@ def test_token_is_compact_and_carries_an_80_bit_tag():
 
 def test_every_kind_fits_qr_version_4_at_level_m_with_a_24_character_base_url():
     assert len(BASE_URL_24) == 24
-    for claims in (token.Claims("unified", 255, 92, token.MAX_SERIAL),
-                   token.Claims("scene", 255, 89, token.MAX_SERIAL), LONGEST):
+    for claims in (
+        token.Claims("unified", 255, 92, token.MAX_SERIAL),
+        token.Claims("scene", 255, 89, token.MAX_SERIAL),
+        LONGEST,
+    ):
         payload = BASE_URL_24 + token.sign(claims, SECRET)
         symbol = encode(payload)
         assert symbol.version <= 4 and symbol.error == "M"
@@ -62,8 +64,9 @@ def test_the_encoder_never_needs_a_larger_symbol_than_segno_at_the_same_level(le
 def test_a_json_token_in_a_url_would_need_a_much_larger_symbol():
     from itsdangerous import URLSafeSerializer
 
-    naive = URLSafeSerializer("secret").dumps({"v": 1, "kid": 1, "kind": "open", "item": "06", "serial": 77,
-                                               "from": "2026-12-01", "until": "2027-01-31"})
+    naive = URLSafeSerializer("secret").dumps(
+        {"v": 1, "kid": 1, "kind": "open", "item": "06", "serial": 77, "from": "2026-12-01", "until": "2027-01-31"}
+    )
     assert version_of(BASE_URL_24 + naive) >= 7
 
 
@@ -74,8 +77,18 @@ def test_the_key_id_travels_inside_the_token():
 
 @pytest.mark.parametrize(
     "text",
-    ["", "abc", ".", "GAEJAAAB.", ".35L1YmygzyUNqA", "GAEJAAAB.35L1YmygzyUNqA.x", "GAEJAAA=.35L1YmygzyUNqA",
-     "GAEJAAAB.35L1YmygzyUN", "AAAAAAAA.35L1YmygzyUNqA", "GAEJAAAB\u00e9.35L1YmygzyUNqA"],
+    [
+        "",
+        "abc",
+        ".",
+        "GAEJAAAB.",
+        ".35L1YmygzyUNqA",
+        "GAEJAAAB.35L1YmygzyUNqA.x",
+        "GAEJAAA=.35L1YmygzyUNqA",
+        "GAEJAAAB.35L1YmygzyUN",
+        "AAAAAAAA.35L1YmygzyUNqA",
+        "GAEJAAAB\u00e9.35L1YmygzyUNqA",
+    ],
 )
 def test_malformed_tokens_raise_the_tools_own_error(text):
     with pytest.raises(MalformedToken):
@@ -89,8 +102,11 @@ def test_non_canonical_base64_is_refused_so_a_changed_character_never_passes():
     body, tag = signed.split(".")
     lenient = lambda text: base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))  # noqa: E731
     # 80 bits in 14 characters leave 4 unused bits in the last one: other characters decode the same
-    twins = [tag[:-1] + c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-             if c != tag[-1] and lenient(tag[:-1] + c) == lenient(tag)]
+    twins = [
+        tag[:-1] + c
+        for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+        if c != tag[-1] and lenient(tag[:-1] + c) == lenient(tag)
+    ]
     assert twins
     for twin in twins:
         with pytest.raises(MalformedToken, match="canonical"):

@@ -53,8 +53,12 @@ def export(
     """Write every revoked code (id, payment code, token hash, time, reason), signed."""
     qrpay = desk(ctx)
     document = revocations.export(qrpay.list(revoked=True), qrpay.keyring.signing_key, output)
-    summary = {"path": str(output), "count": document["count"], "kid": document["kid"],
-               "generated_at": document["generated_at"]}
+    summary = {
+        "path": str(output),
+        "count": document["count"],
+        "kid": document["kid"],
+        "generated_at": document["generated_at"],
+    }
     if json_out:
         emit_json(summary)
     else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -77,9 +77,15 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    home: Annotated[Optional[Path], typer.Option("--home", help="Folder for keyring and register (default: $QRPAY_HOME).")] = None,
-    base_url: Annotated[Optional[str], typer.Option("--base-url", help="Platform URL payloads start with (default: $QRPAY_BASE_URL).")] = None,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    home: Annotated[
+        Path | None, typer.Option("--home", help="Folder for keyring and register (default: $QRPAY_HOME).")
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="Platform URL payloads start with (default: $QRPAY_BASE_URL).")
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     ctx.obj = {"home": home, "base_url": base_url}
 

@@ -31,7 +31,14 @@ def audit_text(report: Audit) -> str:
 @app.command("audit")
 def audit_command(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(metavar="PATH...", help="Photos or scans of posters (JPEG, PNG, PDF, ...), or folders of them.", show_default=False)],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="PATH...",
+            help="Photos or scans of posters (JPEG, PNG, PDF, ...), or folders of them.",
+            show_default=False,
+        ),
+    ],
     json_out: JsonFlag = False,
 ) -> None:
     """Check every code in photos of posters: exit 0 only when all are genuine, 1 otherwise."""

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,11 +23,18 @@ def progress_bar(quiet: bool) -> Iterator[Progress | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bar
 
     # refreshed by hand: no refresh thread may run while the drawing processes fork
-    bar = Bar(TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-              console=Console(stderr=True), auto_refresh=False)
+    bar = Bar(
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        auto_refresh=False,
+    )
     stages: dict[str, int] = {}
 
     def tell(stage: str, done: int, total: int) -> None:
@@ -53,18 +60,35 @@ def terminate_as_interrupt() -> Iterator[None]:
 def summary(batch: Batch) -> str:
     data = batch.to_dict()
     check = f"self-check read {data['self_check']['codes_read']} codes back" if batch.checked else "not self-checked"
-    wrote = (f"{len(batch.files)} images and {MANIFEST} into {batch.output}" if batch.images
-             else f"{batch.output} ({data['pages']} page{'s' if data['pages'] != 1 else ''})")
+    wrote = (
+        f"{len(batch.files)} images and {MANIFEST} into {batch.output}"
+        if batch.images
+        else f"{batch.output} ({data['pages']} page{'s' if data['pages'] != 1 else ''})"
+    )
     return f"Minted {batch.minted} new code(s), reused {batch.reused}; wrote {wrote}; {check}"
 
 
 @app.command()
 def batch(
     ctx: typer.Context,
-    csv_file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="Columns item, scene; optional kind, valid_from, valid_until.")],
-    template: Annotated[str, typer.Option("--template", "-t", help="labels-a4 (sticker sheets), poster-a4, tent-a6, web (folder of PNGs) ...")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="PDF file, or the folder for web images (default: output/<FILE>-<template>[.pdf]).")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Encoding of FILE.csv, e.g. gbk (default: UTF-8, else GBK).")] = None,
+    csv_file: Annotated[
+        Path, typer.Argument(metavar="FILE.csv", help="Columns item, scene; optional kind, valid_from, valid_until.")
+    ],
+    template: Annotated[
+        str,
+        typer.Option(
+            "--template", "-t", help="labels-a4 (sticker sheets), poster-a4, tent-a6, web (folder of PNGs) ..."
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="PDF file, or the folder for web images (default: output/<FILE>-<template>[.pdf])."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Encoding of FILE.csv, e.g. gbk (default: UTF-8, else GBK).")
+    ] = None,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip reading every code back from the output.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     json_out: JsonFlag = False,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -66,8 +66,8 @@ def mint_scene(
 def mint_open(
     ctx: typer.Context,
     item: Annotated[str, typer.Option("--item", help="Emergency-eligible catalog item, e.g. 06.")],
-    valid_from: Annotated[Optional[str], typer.Option("--valid-from", help="First valid day, YYYY-MM-DD.")] = None,
-    valid_until: Annotated[Optional[str], typer.Option("--valid-until", help="Last valid day, YYYY-MM-DD.")] = None,
+    valid_from: Annotated[str | None, typer.Option("--valid-from", help="First valid day, YYYY-MM-DD.")] = None,
+    valid_until: Annotated[str | None, typer.Option("--valid-until", help="Last valid day, YYYY-MM-DD.")] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """An open fallback code (一费一码): the payer enters amount and reference."""
@@ -85,7 +85,9 @@ def verdict_line(verdict: Verdict) -> str:
 @app.command()
 def verify(
     ctx: typer.Context,
-    inputs: Annotated[list[str], typer.Argument(help="Scanned URL, bare token, payment code, or image/PDF file.", show_default=False)],
+    inputs: Annotated[
+        list[str], typer.Argument(help="Scanned URL, bare token, payment code, or image/PDF file.", show_default=False)
+    ],
     json_out: JsonFlag = False,
 ) -> None:
     """Check codes: exit 0 only when every input is genuine, 1 otherwise."""
@@ -118,10 +120,12 @@ def revoke(
 @app.command("list")
 def list_codes(
     ctx: typer.Context,
-    kind: Annotated[Optional[str], typer.Option("--kind", help="unified, scene or open.")] = None,
-    item: Annotated[Optional[str], typer.Option("--item", help="Item code or unified group.")] = None,
-    revoked: Annotated[Optional[bool], typer.Option("--revoked/--live", help="Only revoked, or only live codes.", show_default=False)] = None,
-    limit: Annotated[Optional[int], typer.Option("--limit", help="At most this many (default: all).")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="unified, scene or open.")] = None,
+    item: Annotated[str | None, typer.Option("--item", help="Item code or unified group.")] = None,
+    revoked: Annotated[
+        bool | None, typer.Option("--revoked/--live", help="Only revoked, or only live codes.", show_default=False)
+    ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most this many (default: all).")] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """List minted codes, oldest first."""

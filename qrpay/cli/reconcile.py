@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,19 +12,36 @@ from ..reconcile import Report, reconcile
 from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
 from .tables import text_table
 
-Encoding = Annotated[Optional[str], typer.Option("--encoding", help="The file's encoding, e.g. gbk (default: detect UTF-8 or GBK).")]
+Encoding = Annotated[
+    str | None, typer.Option("--encoding", help="The file's encoding, e.g. gbk (default: detect UTF-8 or GBK).")
+]
 
 
 def report_text(report: Report) -> str:
     """The report for people: where it came from, one line per row, the count per class."""
     statement, run = report.statement, report.run
-    head = (f"Statement #{statement['id']} {statement['name']} ({statement['encoding']}, "
-            f"{'imported now' if report.new_statement else 'imported ' + statement['imported_at']}); "
-            f"run #{run.id} {'recorded now' if report.new_run else 'unchanged since ' + run.at}")
+    head = (
+        f"Statement #{statement['id']} {statement['name']} ({statement['encoding']}, "
+        f"{'imported now' if report.new_statement else 'imported ' + statement['imported_at']}); "
+        f"run #{run.id} {'recorded now' if report.new_run else 'unchanged since ' + run.at}"
+    )
     table = text_table(
         ("CLASS", "LINE", "TXN", "PAID AT", "AMOUNT", "CODE", "REFERENCE", "ENTRY", "LOGGED", "WHY"),
-        [(row["class"], row["line"], row["txn_id"], row["paid_at"], row["amount"], row["code"], row["reference"],
-          row["entry"] and f"#{row['entry']}", row["logged_amount"], row["reason"]) for row in report.rows],
+        [
+            (
+                row["class"],
+                row["line"],
+                row["txn_id"],
+                row["paid_at"],
+                row["amount"],
+                row["code"],
+                row["reference"],
+                row["entry"] and f"#{row['entry']}",
+                row["logged_amount"],
+                row["reason"],
+            )
+            for row in report.rows
+        ],
     )
     counts = "  ".join(f"{cls} {count}" for cls, count in report.summary.items())
     verdict = "Everything matched." if report.clean else "Discrepancies found."
@@ -34,9 +51,11 @@ def report_text(report: Report) -> str:
 @app.command("reconcile")
 def reconcile_command(
     ctx: typer.Context,
-    statement: Annotated[Path, typer.Argument(metavar="STATEMENT.csv", help="CSV with columns txn_id, paid_at, amount, code, reference.")],
+    statement: Annotated[
+        Path, typer.Argument(metavar="STATEMENT.csv", help="CSV with columns txn_id, paid_at, amount, code, reference.")
+    ],
     encoding: Encoding = None,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Also write the report as CSV here.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the report as CSV here.")] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Classify every statement line and every logged collection; exit 0 only when all matched."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -22,11 +22,25 @@ def render(
     ctx: typer.Context,
     code_id: Annotated[str, typer.Argument(metavar="ID", help="Code id, e.g. C0000042.")],
     template: Annotated[str, typer.Option("--template", "-t", help="Template name (see 'qrpay templates').")],
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write; the extension picks .pdf / .png / .svg / .html (default: output/<ID>-<template>.pdf or .png).")] = None,
-    emblem: Annotated[Optional[Path], typer.Option("--emblem", help="Image for the centre of the QR (error correction goes up to H).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="File to write; the extension picks .pdf / .png / .svg / .html (default: output/<ID>-<template>.pdf or .png).",
+        ),
+    ] = None,
+    emblem: Annotated[
+        Path | None, typer.Option("--emblem", help="Image for the centre of the QR (error correction goes up to H).")
+    ] = None,
     scale: Annotated[int, typer.Option("--scale", help="PNG pixel density: 2 for high-density (retina) screens.")] = 1,
-    data_uri: Annotated[bool, typer.Option("--data-uri", help="HTML snippet: embed the image as a PNG data URI.")] = False,
-    font: Annotated[Optional[Path], typer.Option("--font", help="TrueType font (.ttf/.ttc) for the text (default: WenQuanYi Micro Hei).")] = None,
+    data_uri: Annotated[
+        bool, typer.Option("--data-uri", help="HTML snippet: embed the image as a PNG data URI.")
+    ] = False,
+    font: Annotated[
+        Path | None,
+        typer.Option("--font", help="TrueType font (.ttf/.ttc) for the text (default: WenQuanYi Micro Hei)."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Render a code with a template; the file is decoded again before success is reported."""
@@ -46,19 +60,25 @@ def templates(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         return
     for template in found:
         size = f"QR {template.qr.size:g} mm" if template.format == "pdf" else f"{template.web.module_px} px/module"
-        typer.echo(f"{template.name:<14} {template.format:<4} {size:<14} min module {template.qr.min_module:.1f} mm  {template.title}")
+        typer.echo(
+            f"{template.name:<14} {template.format:<4} {size:<14} min module {template.qr.min_module:.1f} mm  {template.title}"
+        )
 
 
 @app.command()
 def demo(
     ctx: typer.Context,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Folder to write into (files there are replaced).")] = Path("output"),
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder to write into (files there are replaced).")
+    ] = Path("output"),
     json_out: JsonFlag = False,
 ) -> None:
     """Mint sample codes (unified, scene, open) and render every template into a folder."""
     result = run_demo(desk(ctx), output)
     if result.keyring_created:
-        typer.echo(f"Created keyring {result.keyring_created} for the demo; back it up if you keep these codes.", err=True)
+        typer.echo(
+            f"Created keyring {result.keyring_created} for the demo; back it up if you keep these codes.", err=True
+        )
     if json_out:
         emit_json([{"path": str(r.path), "id": r.ids[0], "template": r.template} for r in result.files])
     else:

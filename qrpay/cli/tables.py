@@ -27,8 +27,13 @@ def _fit(text: str, limit: int) -> str:
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Rows under headers, columns padded to their widest cell; all but the last cut at MAX_WIDTH."""
     last = len(headers) - 1
-    cells = [[_fit("-" if value is None else str(value), MAX_WIDTH if index < last else 10**6)
-              for index, value in enumerate(row)] for row in rows]
+    cells = [
+        [
+            _fit("-" if value is None else str(value), MAX_WIDTH if index < last else 10**6)
+            for index, value in enumerate(row)
+        ]
+        for row in rows
+    ]
     widths = [max(width(text) for text in column) for column in zip(headers, *cells)]
     lines = []
     for row in [list(headers), *cells]:

@@ -65,8 +65,11 @@ class Rendered:
             "sha256": self.sha256,
             "bytes": self.size,
             "pages": self.pages,
-            "self_check": {"status": "passed", "codes_read": len(self.decoded),
-                           "decoded": list(dict.fromkeys(self.decoded))},
+            "self_check": {
+                "status": "passed",
+                "codes_read": len(self.decoded),
+                "decoded": list(dict.fromkeys(self.decoded)),
+            },
         }
 
 
@@ -77,8 +80,10 @@ def extensions(template: Template) -> list[str]:
 def _format(template: Template, path: Path, scale: int, data_uri: bool) -> Format:
     found = FORMATS.get((template.format, path.suffix.lower()))
     if found is None:
-        raise InputError(f"template {template.name} writes {' / '.join(extensions(template))} files; "
-                         f"name the output accordingly, got {path.name!r}")
+        raise InputError(
+            f"template {template.name} writes {' / '.join(extensions(template))} files; "
+            f"name the output accordingly, got {path.name!r}"
+        )
     if not isinstance(scale, int) or not 1 <= scale <= MAX_SCALE:
         raise InputError(f"--scale must be a whole number from 1 to {MAX_SCALE}, got {scale!r}")
     if scale != 1 and "scale" not in found.accepts:
@@ -88,9 +93,17 @@ def _format(template: Template, path: Path, scale: int, data_uri: bool) -> Forma
     return found
 
 
-def render(template: Template, views: Iterable[CodeView], path: Path | str, *, font: Path | None = None,
-           emblem: Path | None = None, scale: int = 1, data_uri: bool = False,
-           record: Callable[[Rendered], None] | None = None) -> Rendered:
+def render(
+    template: Template,
+    views: Iterable[CodeView],
+    path: Path | str,
+    *,
+    font: Path | None = None,
+    emblem: Path | None = None,
+    scale: int = 1,
+    data_uri: bool = False,
+    record: Callable[[Rendered], None] | None = None,
+) -> Rendered:
     """Draw *views* with *template* into *path*, self-checked; nothing is left behind on failure.
 
     *views* may be any iterable (a label sheet streams thousands of codes page by page).
@@ -99,8 +112,12 @@ def render(template: Template, views: Iterable[CodeView], path: Path | str, *, f
     """
     path = check_writable_target(Path(path))
     fmt = _format(template, path, scale, data_uri)
-    options = Options(font=load_font(font) if fmt.needs_font else None,
-                      emblem=load_emblem(emblem) if emblem else None, scale=scale, data_uri=data_uri)
+    options = Options(
+        font=load_font(font) if fmt.needs_font else None,
+        emblem=load_emblem(emblem) if emblem else None,
+        scale=scale,
+        data_uri=data_uri,
+    )
     ids: dict[str, None] = {}
 
     def tap(source: Iterable[CodeView]) -> Iterator[CodeView]:
@@ -114,13 +131,28 @@ def render(template: Template, views: Iterable[CodeView], path: Path | str, *, f
         handle.flush()
         written = os.pread(handle.fileno(), len(drawn.data), 0)  # the temporary file, as stored
         read = check.run(fmt.read, written, drawn.check_dpi, drawn.pages, path.name)
-        result = Rendered(path=path, template=template.name, ids=tuple(ids),
-                          sha256=hashlib.sha256(written).hexdigest(), size=len(written), pages=len(drawn.pages),
-                          decoded=tuple(text for page in read for text in page))
+        result = Rendered(
+            path=path,
+            template=template.name,
+            ids=tuple(ids),
+            sha256=hashlib.sha256(written).hexdigest(),
+            size=len(written),
+            pages=len(drawn.pages),
+            decoded=tuple(text for page in read for text in page),
+        )
         if record is not None:
             record(result)
     return result
 
 
-__all__ = ["FORMATS", "CodeView", "Rendered", "Template", "extensions", "list_templates", "load_template",
-           "render", "template_names"]
+__all__ = [
+    "FORMATS",
+    "CodeView",
+    "Rendered",
+    "Template",
+    "extensions",
+    "list_templates",
+    "load_template",
+    "render",
+    "template_names",
+]

@@ -81,7 +81,9 @@ def paint_svg(text: str) -> object:
             href = element.get("href", "")
             picture = Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1]))).convert("L")
             size = (round(float(element.get("width")) * px), round(float(element.get("height")) * px))
-            image.paste(picture.resize(size), (round(float(element.get("x")) * px), round(float(element.get("y")) * px)))
+            image.paste(
+                picture.resize(size), (round(float(element.get("x")) * px), round(float(element.get("y")) * px))
+            )
     return image
 
 

@@ -40,7 +40,9 @@ def load_emblem(path: Path | str) -> Emblem:
         raise InputError(f"emblem {path} is not a file; give a PNG or JPEG image")
     size = path.stat().st_size
     if size > MAX_BYTES:
-        raise InputError(f"emblem {path} is {size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB, use a smaller image")
+        raise InputError(
+            f"emblem {path} is {size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB, use a smaller image"
+        )
     try:
         with Image.open(path) as image:
             if max(image.size) > MAX_SIDE_PX:

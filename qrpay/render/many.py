@@ -33,8 +33,8 @@ from ..scan import decode_image
 from . import FORMATS, Rendered, check
 from .fonts import load_font
 from .model import CodeView, Drawn, Options
-from .pdfjoin import settle
 from .pdf import PX_PER_MODULE_CHECK
+from .pdfjoin import settle
 from .templates import Template
 from .units import mm_to_pt
 
@@ -98,8 +98,9 @@ def _draw(views: list[CodeView]) -> Drawn:
     return FORMATS[("pdf", ".pdf")].write(_job.template, views, _options())
 
 
-def _read(path: str, pages: range, expected: list[list[str]], low_dpi: float, high_dpi: float,
-          quiet_mm: list[float]) -> list[list[str]]:
+def _read(
+    path: str, pages: range, expected: list[list[str]], low_dpi: float, high_dpi: float, quiet_mm: list[float]
+) -> list[list[str]]:
     """The payloads read from *pages* of the PDF at *path*; a page that does not read as expected
     at *low_dpi* is read again at *high_dpi*.
 
@@ -138,8 +139,9 @@ def _leave_out_text_outside(page: object, clear: list[Box]) -> None:
         if pdfium_c.FPDFPageObj_GetType(item) != pdfium_c.FPDF_PAGEOBJ_TEXT:
             continue
         pdfium_c.FPDFPageObj_GetBounds(item, left, bottom, right, top)
-        if not any(left.value < x1 and right.value > x0 and bottom.value < y1 and top.value > y0
-                   for x0, y0, x1, y1 in clear):
+        if not any(
+            left.value < x1 and right.value > x0 and bottom.value < y1 and top.value > y0 for x0, y0, x1, y1 in clear
+        ):
             pdfium_c.FPDFPage_RemoveObject(page.raw, item)
             pdfium_c.FPDFPageObj_Destroy(item)
 
@@ -155,8 +157,14 @@ def clear_boxes(template: Template, quiet_mm: float) -> list[Box]:
         if where.rotate == 180:
             left, right = template.cell_width - right, template.cell_width - left
             top, bottom = template.cell_height - bottom, template.cell_height - top
-        boxes.append((mm_to_pt(where.x + left), height - mm_to_pt(where.y + bottom),
-                      mm_to_pt(where.x + right), height - mm_to_pt(where.y + top)))
+        boxes.append(
+            (
+                mm_to_pt(where.x + left),
+                height - mm_to_pt(where.y + bottom),
+                mm_to_pt(where.x + right),
+                height - mm_to_pt(where.y + top),
+            )
+        )
     return boxes
 
 
@@ -166,8 +174,11 @@ def _images(views: list[CodeView]) -> list[tuple[bytes, list[str]]]:
     made = []
     for view in views:
         drawn = fmt.write(_job.template, [view], _options())
-        read = check.run(fmt.read, drawn.data, drawn.check_dpi, drawn.pages, view.id + _job.extension) \
-            if _job.check else [[]]
+        read = (
+            check.run(fmt.read, drawn.data, drawn.check_dpi, drawn.pages, view.id + _job.extension)
+            if _job.check
+            else [[]]
+        )
         made.append((drawn.data, read[0]))
     return made
 
@@ -187,8 +198,12 @@ class _Pool:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
             try:
-                self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method),
-                                                    initializer=_begin, initargs=(job, os.getpid()))
+                self.executor = ProcessPoolExecutor(
+                    workers,
+                    mp_context=multiprocessing.get_context(method),
+                    initializer=_begin,
+                    initargs=(job, os.getpid()),
+                )
                 self.executor.submit(int)  # starts every worker now
             finally:
                 signal.pthread_sigmask(signal.SIG_SETMASK, held)
@@ -207,7 +222,9 @@ class _Pool:
             try:
                 result = pending.popleft().result()
             except BrokenProcessPool:
-                raise RenderError("a worker process stopped unexpectedly (out of memory?); nothing was written") from None
+                raise RenderError(
+                    "a worker process stopped unexpectedly (out of memory?); nothing was written"
+                ) from None
             pending.extend(self.executor.submit(function, *task) for task in itertools.islice(tasks, 1))
             yield result
 
@@ -240,9 +257,18 @@ def _sha256(path: Path) -> tuple[str, int]:
         return digest.hexdigest(), handle.tell()
 
 
-def render_sheets(template: Template, views: Iterable[CodeView], path: Path | str, *, count: int | None = None,
-                  font: Path | None = None, check_codes: bool = True, workers: int | None = None,
-                  progress: Progress | None = None, record: Callable[[Rendered], None] | None = None) -> Rendered:
+def render_sheets(
+    template: Template,
+    views: Iterable[CodeView],
+    path: Path | str,
+    *,
+    count: int | None = None,
+    font: Path | None = None,
+    check_codes: bool = True,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    record: Callable[[Rendered], None] | None = None,
+) -> Rendered:
     """Draw *views* with the print *template* into one PDF at *path*, on *workers* processes.
 
     *views* may be an iterator, taken from only as drawing proceeds; *count* says how many it
@@ -268,8 +294,15 @@ def render_sheets(template: Template, views: Iterable[CodeView], path: Path | st
             step = per_chunk // _codes_per_page(template)
             decoded = _read_back(pool, tmp, expected, high_dpi, quiet_mm, step, tell) if check_codes else []
             sha256, size = _sha256(tmp)
-            result = Rendered(path=path, template=template.name, ids=tuple(ids), sha256=sha256,
-                              size=size, pages=len(expected), decoded=tuple(decoded))
+            result = Rendered(
+                path=path,
+                template=template.name,
+                ids=tuple(ids),
+                sha256=sha256,
+                size=size,
+                pages=len(expected),
+                decoded=tuple(decoded),
+            )
             if record is not None:
                 record(result)
     finally:
@@ -277,8 +310,9 @@ def render_sheets(template: Template, views: Iterable[CodeView], path: Path | st
     return result
 
 
-def _join(pool: _Pool, chunks: Iterator[list[CodeView]], tmp: Path, tell: Progress,
-          total: int) -> tuple[list[str], list[list[str]], float, list[float]]:
+def _join(
+    pool: _Pool, chunks: Iterator[list[CodeView]], tmp: Path, tell: Progress, total: int
+) -> tuple[list[str], list[list[str]], float, list[float]]:
     """Draw the chunks and join them into the PDF at *tmp*; the ids drawn, the payloads of each
     page, the highest read-back resolution any chunk asked for, and each page's widest quiet
     zone (mm)."""
@@ -315,15 +349,18 @@ def _join(pool: _Pool, chunks: Iterator[list[CodeView]], tmp: Path, tell: Progre
     return ids, expected, high_dpi, [module * pool.job.template.qr.quiet_zone for module in modules]
 
 
-def _read_back(pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: float, quiet_mm: list[float],
-               step: int, tell: Progress) -> list[str]:
+def _read_back(
+    pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: float, quiet_mm: list[float], step: int, tell: Progress
+) -> list[str]:
     """Every payload read from the joined file, page by page, *step* pages a task (a drawn chunk,
     so each task loads one chunk's font); RenderError unless each page reads as exactly its codes."""
     high_dpi = min(check.MAX_DPI, max(check.MIN_DPI, high_dpi))
     low_dpi = high_dpi * CHECK_PX_PER_MODULE / PX_PER_MODULE_CHECK
     ranges = [range(start, min(start + step, len(expected))) for start in range(0, len(expected), step)]
-    tasks = ((str(tmp), pages, expected[pages.start : pages.stop], low_dpi, high_dpi, quiet_mm[pages.start : pages.stop])
-             for pages in ranges)
+    tasks = (
+        (str(tmp), pages, expected[pages.start : pages.stop], low_dpi, high_dpi, quiet_mm[pages.start : pages.stop])
+        for pages in ranges
+    )
     decoded: list[str] = []
     for pages, read in zip(ranges, pool.ordered(_read, tasks)):
         check.compare(expected[pages.start : pages.stop], read, tmp.name, first_page=pages.start + 1)
@@ -332,10 +369,18 @@ def _read_back(pool: _Pool, tmp: Path, expected: list[list[str]], high_dpi: floa
     return decoded
 
 
-def render_folder(template: Template, views: Iterable[CodeView], folder: Path | str, *, count: int | None = None,
-                  extension: str = ".png", check_codes: bool = True, workers: int | None = None,
-                  progress: Progress | None = None,
-                  finish: Callable[[Path, list[Rendered]], None] | None = None) -> list[Rendered]:
+def render_folder(
+    template: Template,
+    views: Iterable[CodeView],
+    folder: Path | str,
+    *,
+    count: int | None = None,
+    extension: str = ".png",
+    check_codes: bool = True,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    finish: Callable[[Path, list[Rendered]], None] | None = None,
+) -> list[Rendered]:
     """One image per code of *views*, drawn with the web *template* into a new *folder*.
 
     *views* and *count* are as for :func:`render_sheets`. Each image is read back unless
@@ -357,8 +402,9 @@ def render_folder(template: Template, views: Iterable[CodeView], folder: Path | 
             handed.append(chunk)
             yield (chunk,)
 
-    pool = _Pool(_Job(template, None, extension, check_codes),
-                 min(-(-total // IMAGES_PER_TASK), workers or workers_available()))
+    pool = _Pool(
+        _Job(template, None, extension, check_codes), min(-(-total // IMAGES_PER_TASK), workers or workers_available())
+    )
     results: list[Rendered] = []
     try:
         with atomic_folder(folder) as tmp:
@@ -366,9 +412,17 @@ def render_folder(template: Template, views: Iterable[CodeView], folder: Path | 
                 for view, (data, read) in zip(handed.popleft(), made):
                     name = view.id + extension
                     (tmp / name).write_bytes(data)
-                    results.append(Rendered(path=folder / name, template=template.name, ids=(view.id,),
-                                            sha256=hashlib.sha256(data).hexdigest(), size=len(data), pages=1,
-                                            decoded=tuple(read)))
+                    results.append(
+                        Rendered(
+                            path=folder / name,
+                            template=template.name,
+                            ids=(view.id,),
+                            sha256=hashlib.sha256(data).hexdigest(),
+                            size=len(data),
+                            pages=1,
+                            decoded=tuple(read),
+                        )
+                    )
                 tell("drawing", len(results), total)
             if finish is not None:
                 finish(tmp, results)

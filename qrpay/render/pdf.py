@@ -37,8 +37,9 @@ def _pages(template: Template, views: Iterable[CodeView]) -> Iterator[list[CodeV
         yield page
 
 
-def layout_text(template: Template, font: Font, block: Text, view: CodeView,
-                who: str | None = None) -> tuple[list[str], float] | None:
+def layout_text(
+    template: Template, font: Font, block: Text, view: CodeView, who: str | None = None
+) -> tuple[list[str], float] | None:
     """The lines and size of *block* for *view*, or ``None`` when it names only fields this code lacks.
 
     Raises RenderError for a character the font lacks or text too long for its place; *who*
@@ -57,8 +58,9 @@ def layout_text(template: Template, font: Font, block: Text, view: CodeView,
     return fit(block, text, font.width_pt, where)
 
 
-def preflight(template: Template, view: CodeView, font: Font, who: str | None = None,
-              passed: set | None = None) -> None:
+def preflight(
+    template: Template, view: CodeView, font: Font, who: str | None = None, passed: set | None = None
+) -> None:
     """Raise RenderError if the text of *view* cannot be printed with *template*, without drawing.
 
     Lets a batch refuse a bad row before any code is minted. *passed* remembers the texts that
@@ -133,8 +135,12 @@ class _Drawer:
         spec, c = self.template.qr, self.canvas
         module, quiet = placed.module_mm, placed.quiet_zone * placed.module_mm
         outer = (spec.x - quiet, spec.y - quiet, spec.x + spec.size + quiet, spec.y + spec.size + quiet)
-        if outer[0] < -1e-6 or outer[1] < -1e-6 or outer[2] > self.template.cell_width + 1e-6 \
-                or outer[3] > self.template.cell_height + 1e-6:
+        if (
+            outer[0] < -1e-6
+            or outer[1] < -1e-6
+            or outer[2] > self.template.cell_width + 1e-6
+            or outer[3] > self.template.cell_height + 1e-6
+        ):
             raise RenderError(
                 f"template {self.template.name}: the {placed.quiet_zone}-module quiet zone of {view.id} "
                 f"({quiet:.1f} mm at {module:.2f} mm per module) would leave the cell; move qr.x_mm / qr.y_mm "
@@ -149,8 +155,9 @@ class _Drawer:
         c.setFillColor(self._hex("#000000"))
         # the path's operators written out directly: whole numbers need none of the float
         # formatting reportlab's path.rect() does, which made this the slowest step of a sheet
-        c.addLiteral(" ".join(f"{column} {n - 1 - row} {length} 1 re" for row, column, length in dark_runs(placed.symbol))
-                     + " f")
+        c.addLiteral(
+            " ".join(f"{column} {n - 1 - row} {length} 1 re" for row, column, length in dark_runs(placed.symbol)) + " f"
+        )
         if self.emblem is not None:
             k, start = placed.knockout, placed.knockout_start
             c.setFillColor(self._hex("#ffffff"))
@@ -201,8 +208,9 @@ def write_pdf(template: Template, views: Iterable[CodeView], options: Options) -
 
     buffer = io.BytesIO()
     size = (mm_to_pt(template.page_width), mm_to_pt(template.page_height))
-    canvas = Canvas(buffer, pagesize=size, invariant=1, pageCompression=1, initialFontName=options.font.name,
-                    lang="zh-CN")
+    canvas = Canvas(
+        buffer, pagesize=size, invariant=1, pageCompression=1, initialFontName=options.font.name, lang="zh-CN"
+    )
     canvas.setCreator("qrpay")
     canvas.setAuthor(template.values.get("authority", ""))
     emblem = options.emblem

@@ -144,12 +144,23 @@ class Template:
         return ".pdf" if self.format == "pdf" else ".png"
 
     def to_dict(self) -> dict:
-        data = {"name": self.name, "title": self.title, "description": self.description,
-                "format": self.format, "kinds": list(self.kinds), "source": self.source,
-                "error": self.qr.error, "min_module_mm": self.qr.min_module}
+        data = {
+            "name": self.name,
+            "title": self.title,
+            "description": self.description,
+            "format": self.format,
+            "kinds": list(self.kinds),
+            "source": self.source,
+            "error": self.qr.error,
+            "min_module_mm": self.qr.min_module,
+        }
         if self.format == "pdf":
-            data.update(page_mm=[self.page_width, self.page_height], qr_size_mm=self.qr.size,
-                        cells_per_page=self.cells_per_page, fill=self.fill)
+            data.update(
+                page_mm=[self.page_width, self.page_height],
+                qr_size_mm=self.qr.size,
+                cells_per_page=self.cells_per_page,
+                fill=self.fill,
+            )
         else:
             data.update(module_px=self.web.module_px, dpi=self.web.dpi, outputs=[".png", ".svg", ".html"])
         return data
@@ -287,7 +298,9 @@ def _box(table: _Table, width: float, height: float) -> Box:
     )
     table.done()
     if box.x + box.width > width + 1e-6 or box.y + box.height > height + 1e-6:
-        raise table.fail("width_mm", f"inside the {width:g} x {height:g} mm area", (box.x, box.y, box.width, box.height))
+        raise table.fail(
+            "width_mm", f"inside the {width:g} x {height:g} mm area", (box.x, box.y, box.width, box.height)
+        )
     return box
 
 
@@ -318,13 +331,22 @@ def _qr(table: _Table, width: float | None, height: float | None) -> QrSpec:
     )
     table.done()
     if sized and (spec.x + spec.size > width + 1e-6 or spec.y + spec.size > height + 1e-6):
-        raise table.fail("size_mm", f"small enough to stay inside the {width:g} x {height:g} mm cell from "
-                         f"x_mm {spec.x:g}, y_mm {spec.y:g}", spec.size)
+        raise table.fail(
+            "size_mm",
+            f"small enough to stay inside the {width:g} x {height:g} mm cell from x_mm {spec.x:g}, y_mm {spec.y:g}",
+            spec.size,
+        )
     return spec
 
 
-def _grid(table: _Table, template: _Table, cell_w: float, cell_h: float, page_w: float, page_h: float,
-          ) -> tuple[tuple[Place, ...], tuple[Line, ...]]:
+def _grid(
+    table: _Table,
+    template: _Table,
+    cell_w: float,
+    cell_h: float,
+    page_w: float,
+    page_h: float,
+) -> tuple[tuple[Place, ...], tuple[Line, ...]]:
     columns = table.integer("columns", 1, 50)
     rows = table.integer("rows", 1, 50)
     left = table.number("x_mm", 0, page_w, unit=" mm")
@@ -337,10 +359,13 @@ def _grid(table: _Table, template: _Table, cell_w: float, cell_h: float, page_w:
     right = left + columns * cell_w + (columns - 1) * gap_x
     bottom = top + rows * cell_h + (rows - 1) * gap_y
     if right > page_w + 1e-6 or bottom > page_h + 1e-6:
-        raise InputError(f"{template.source}: grid of {columns} x {rows} cells of {cell_w:g} x {cell_h:g} mm "
-                         f"ends at {right:g} x {bottom:g} mm, outside the {page_w:g} x {page_h:g} mm page")
-    places = tuple(Place(left + c * (cell_w + gap_x), top + r * (cell_h + gap_y), 0)
-                   for r in range(rows) for c in range(columns))
+        raise InputError(
+            f"{template.source}: grid of {columns} x {rows} cells of {cell_w:g} x {cell_h:g} mm "
+            f"ends at {right:g} x {bottom:g} mm, outside the {page_w:g} x {page_h:g} mm page"
+        )
+    places = tuple(
+        Place(left + c * (cell_w + gap_x), top + r * (cell_h + gap_y), 0) for r in range(rows) for c in range(columns)
+    )
     lines: list[Line] = []
     if guides:
         xs = sorted({p.x for p in places} | {p.x + cell_w for p in places})
@@ -353,12 +378,16 @@ def _grid(table: _Table, template: _Table, cell_w: float, cell_h: float, page_w:
 def _places(template: _Table, cell_w: float, cell_h: float, page_w: float, page_h: float) -> tuple[Place, ...]:
     places = []
     for table in template.tables("place"):
-        place = Place(table.number("x_mm", 0, page_w, unit=" mm"), table.number("y_mm", 0, page_h, unit=" mm"),
-                      table.choice("rotate", (0, 180), default=0))
+        place = Place(
+            table.number("x_mm", 0, page_w, unit=" mm"),
+            table.number("y_mm", 0, page_h, unit=" mm"),
+            table.choice("rotate", (0, 180), default=0),
+        )
         table.done()
         if place.x + cell_w > page_w + 1e-6 or place.y + cell_h > page_h + 1e-6:
-            raise table.fail("x_mm", f"a place where the {cell_w:g} x {cell_h:g} mm cell fits on the page",
-                             (place.x, place.y))
+            raise table.fail(
+                "x_mm", f"a place where the {cell_w:g} x {cell_h:g} mm cell fits on the page", (place.x, place.y)
+            )
         places.append(place)
     return tuple(places) or (Place(0.0, 0.0, 0),)
 
@@ -396,8 +425,15 @@ def parse_template(name: str, source: str, text: str) -> Template:
     kinds = top._get("kinds", list(KINDS))
     if not isinstance(kinds, list) or not kinds or not set(kinds) <= set(KINDS):
         raise top.fail("kinds", f"a list drawn from {', '.join(KINDS)}", kinds)
-    common = dict(name=name, source=source, title=top.text("title"), description=top.text("description", ""),
-                  format=fmt, kinds=tuple(kinds), values=values)
+    common = dict(
+        name=name,
+        source=source,
+        title=top.text("title"),
+        description=top.text("description", ""),
+        format=fmt,
+        kinds=tuple(kinds),
+        values=values,
+    )
     if fmt == "web":
         template = Template(**common, qr=_qr(top.table("qr"), None, None), web=_web(top.table("web"), known))
         top.done()

@@ -71,7 +71,9 @@ def fit(block: Text, text: str, measure: Measure, where: str) -> tuple[list[str]
                 return paragraphs, size
     for size in _sizes(block):
         lines = wrap(text, width, size, measure)
-        if len(lines) <= block.max_lines and (width is None or all(measure(line, size) <= width + 1e-6 for line in lines)):
+        if len(lines) <= block.max_lines and (
+            width is None or all(measure(line, size) <= width + 1e-6 for line in lines)
+        ):
             return lines, size
     across = f" of {block.width:g} mm" if block.width else ""
     raise RenderError(

@@ -36,8 +36,11 @@ def _placed(template: Template, view: CodeView, emblem: Emblem | None) -> Placed
 def _texts(template: Template, view: CodeView) -> dict[str, str]:
     values = {**template.values, **view.fields()}
     spec = template.web
-    return {"alt": spec.alt.format_map(values), "caption": spec.caption.format_map(values),
-            "link_text": spec.link_text.format_map(values)}
+    return {
+        "alt": spec.alt.format_map(values),
+        "caption": spec.caption.format_map(values),
+        "link_text": spec.link_text.format_map(values),
+    }
 
 
 def png_bytes(template: Template, view: CodeView, placed: Placed, emblem: Emblem | None, scale: int) -> bytes:
@@ -105,14 +108,16 @@ def html_text(template: Template, view: CodeView, placed: Placed, options: Optio
     css_px = str(placed.total * template.web.module_px)
     if options.data_uri:
         data = base64.b64encode(png_bytes(template, view, placed, options.emblem, options.scale)).decode("ascii")
-        image = (f'<img src="data:image/png;base64,{data}" width="{css_px}" height="{css_px}" '
-                 f'alt="{html.escape(texts["alt"])}" />')
+        image = (
+            f'<img src="data:image/png;base64,{data}" width="{css_px}" height="{css_px}" '
+            f'alt="{html.escape(texts["alt"])}" />'
+        )
     else:
         image = svg_text(template, view, placed, options.emblem, side=css_px)
     return (
         f'<figure class="qrpay-code" id="qrpay-{view.id}" data-payment-code="{html.escape(view.payment_code)}">\n'
         f"{image.strip()}\n"
-        f'<figcaption>{html.escape(texts["caption"])}<br />\n'
+        f"<figcaption>{html.escape(texts['caption'])}<br />\n"
         f'<a class="qrpay-pay-link" href="{html.escape(view.payload)}">{html.escape(texts["link_text"])}</a>'
         f"</figcaption>\n</figure>\n"
     )
