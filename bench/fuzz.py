@@ -20,7 +20,8 @@ from pathlib import Path
 import atheris
 
 with atheris.instrument_imports(include=["qrpay", "itsdangerous", "stdnum"]):
-    from qrpay import STATUSES, MalformedToken, Qrpay, QrpayError, Settings, paycode, token
+    from qrpay import STATUSES, MalformedToken, Qrpay, QrpayError, Settings
+    from qrpay.codes import paycode, token
     from qrpay.keys import Keyring
 
 BASE_URL = "https://pay.hz.gov.cn/q/"

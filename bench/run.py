@@ -155,7 +155,7 @@ def summarise(runs: list[dict], count: int) -> dict:
 def verify_throughput(root: Path, keyring: Path, tokens: int, repeat: int) -> dict:
     """Qrpay.verify on many minted payloads, in this process: tokens per second."""
     from qrpay import Qrpay, Settings
-    from qrpay.register import Purpose
+    from qrpay.register.store import Purpose
 
     home = fresh_home(root, "home-verify", keyring)
     with Qrpay(Settings.load(home=home, base_url=BASE_URL)) as desk:

@@ -1,8 +1,8 @@
 """qrpay: signed payment QR codes for a city's unified public payment platform."""
 
 from .api import STATUSES, Qrpay, Verdict
-from .catalog import Catalog, Group, Item, load_catalog
-from .codes import Code
+from .codes.catalog import Catalog, Group, Item, load_catalog
+from .codes.record import Code
 from .config import Settings
 from .errors import (
     InputError,

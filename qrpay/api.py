@@ -16,17 +16,17 @@ from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 
-from . import paycode, token
-from .catalog import Catalog, Group, Item, load_catalog
-from .codes import Code, check_window, clean_scene, clean_text, parse_date, parse_id
+from .codes import paycode, token
+from .codes.catalog import Catalog, Group, Item, load_catalog
+from .codes.record import Code, check_window, clean_scene, clean_text, parse_date, parse_id
 from .config import Settings
 from .errors import InputError, KeyringError, MalformedToken, NotFoundError
 from .keys import Key, Keyring
-from .qr import version_of
-from .register import Purpose, Register
+from .qr.decode import PHOTO_SUFFIXES
+from .qr.encode import version_of
+from .register.store import Purpose, Register
 from .render import CodeView, Rendered, Template, list_templates, load_template
 from .render import render as draw
-from .scan import PHOTO_SUFFIXES
 
 STATUSES = (
     "genuine",
@@ -364,7 +364,7 @@ class Qrpay:
 
     def verify_file(self, path: Path | str) -> list[Verdict]:
         """One verdict per distinct code in a photo, scan or PDF, in reading order, with its count."""
-        from .scan import read_file
+        from .qr.decode import read_file
 
         source = str(path)
         found = Counter(read_file(Path(path)))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .api import STATUSES, Qrpay, Verdict
 from .errors import InputError, NotFoundError
-from .scan import PHOTO_SUFFIXES
+from .qr.decode import PHOTO_SUFFIXES
 
 #: The order a duty officer acts in: a file is named by the first of these among its codes.
 SEVERITY = (

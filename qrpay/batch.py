@@ -38,13 +38,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
-from . import paycode, token
 from .api import Qrpay
-from .codes import Code, check_window, clean_scene, parse_date
+from .codes import paycode, token
+from .codes.record import Code, check_window, clean_scene, parse_date
+from .emergency.ledger import Problems, Row, read_table
 from .errors import InputError
 from .fileio import check_writable_target
-from .ledger import Problems, Row, read_table
-from .register import Purpose
+from .register.store import Purpose
 from .render import CodeView, Rendered, Template, load_template
 from .render.fonts import load_font
 from .render.many import Progress, render_folder, render_sheets

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from qrpay import Qrpay, Settings
 from qrpay.cli import app
-from qrpay.emergency import CollectionLog
+from qrpay.emergency.log import CollectionLog
 from qrpay.keys import Keyring
 
 BASE_URL_24 = "https://pay.hz.gov.cn/q/"  # a realistic 24-character platform address

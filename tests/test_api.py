@@ -114,7 +114,7 @@ def test_inputs_that_are_not_codes_are_malformed(desk, text, status):
 
 
 def test_valid_payment_code_or_token_unknown_to_this_register_is_not_found(desk, tmp_path):
-    from qrpay import paycode, token
+    from qrpay.codes import paycode, token
 
     assert desk.verify(paycode.make("scene", 9, 4242)).status == "not-found"
     signed = token.sign(token.Claims("scene", 1, 9, 4242), desk.keyring.signing_key.secret)
@@ -122,7 +122,7 @@ def test_valid_payment_code_or_token_unknown_to_this_register_is_not_found(desk,
 
 
 def test_unknown_key_id(desk):
-    from qrpay import token
+    from qrpay.codes import token
 
     signed = token.sign(token.Claims("scene", 9, 9, 1), b"z" * 32)
     assert desk.verify(signed).status == "unknown-key"
@@ -181,7 +181,7 @@ def test_register_records_named_migrations_and_uses_wal(desk):
 
 
 def test_open_code_validity_is_inside_the_signed_token(desk):
-    from qrpay import token
+    from qrpay.codes import token
 
     code, _ = desk.mint_open("07", valid_from=date.today() + timedelta(days=1), valid_until="2030-01-31")
     claims = token.parse(code.token)

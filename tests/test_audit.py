@@ -18,7 +18,7 @@ from PIL import Image, ImageFilter
 from qrpay import Qrpay, Settings
 from qrpay.audit import audit
 from qrpay.keys import Keyring
-from qrpay.scan import decode_image, read_file
+from qrpay.qr.decode import decode_image, read_file
 
 PHOTO_DPI = 110
 WALL = (128, 116, 98)  # the painted wall around a poster

@@ -9,8 +9,8 @@ import sqlite3
 import pytest
 
 from qrpay import Qrpay, RegisterError, Settings
-from qrpay import register as register_module
-from qrpay.register import Register
+from qrpay.register import store as register_module
+from qrpay.register.store import Register
 
 
 @pytest.fixture

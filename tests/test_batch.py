@@ -11,8 +11,8 @@ import pytest
 
 from qrpay import InputError, Qrpay
 from qrpay.batch import read_requests, run
+from qrpay.qr.decode import read_file, read_pdf_pages
 from qrpay.render import load_template, many
-from qrpay.scan import read_file, read_pdf_pages
 
 SAMPLE = Path(__file__).parent.parent / "templates" / "sample-batch.csv"
 

@@ -13,7 +13,7 @@ import pytest
 from test_batch import scene_rows, write_csv
 
 from qrpay import Qrpay, Settings
-from qrpay.scan import read_pdf_pages
+from qrpay.qr.decode import read_pdf_pages
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
 

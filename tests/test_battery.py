@@ -17,7 +17,7 @@ from conftest import BASE_URL_24, Cli
 from PIL import Image
 
 from qrpay import Qrpay, Settings
-from qrpay.emergency import CollectionLog
+from qrpay.emergency.log import CollectionLog
 from qrpay.keys import Keyring
 
 LOG_HEADER = "code,amount,reference,payer,at\n"

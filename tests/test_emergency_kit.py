@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from qrpay.emergency.kit import make_kit
 from qrpay.errors import InputError
-from qrpay.kit import make_kit
-from qrpay.scan import read_file
+from qrpay.qr.decode import read_file
 
 
 def page_texts(path: Path) -> list[str]:

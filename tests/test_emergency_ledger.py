@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from qrpay.errors import InputError
-from qrpay.ledger import (
+from qrpay.emergency.ledger import (
     CLASSES,
     Entry,
     Txn,
@@ -23,6 +22,7 @@ from qrpay.ledger import (
     reference_key,
     summarize,
 )
+from qrpay.errors import InputError
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

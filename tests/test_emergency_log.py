@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from qrpay import Qrpay, Settings
-from qrpay.books import Books
-from qrpay.emergency import CollectionLog
+from qrpay.emergency.books import Books
+from qrpay.emergency.log import CollectionLog
 from qrpay.errors import InputError
 
 

@@ -1,6 +1,7 @@
 import pytest
 
-from qrpay import MalformedToken, paycode
+from qrpay import MalformedToken
+from qrpay.codes import paycode
 
 SAMPLES = [("scene", 9, 1), ("unified", 91, 4), ("open", 6, 9_999_999), ("scene", 89, 1_234_567)]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from qrpay import paycode
-from qrpay.books import Books
+from qrpay.codes import paycode
+from qrpay.emergency.books import Books
+from qrpay.emergency.ledger import CLASSES
+from qrpay.emergency.reconcile import reconcile
 from qrpay.errors import InputError
-from qrpay.ledger import CLASSES
-from qrpay.reconcile import reconcile
 
 HEADER = "txn_id,paid_at,amount,code,reference\n"
 

@@ -23,7 +23,7 @@ import qrpay
 from qrpay import Qrpay, RegisterError, Settings
 from qrpay.cli import app
 from qrpay.keys import Keyring
-from qrpay.register import SQLITE_MAGIC, Register
+from qrpay.register.store import SQLITE_MAGIC, Register
 
 NOBODY = 65534
 
@@ -287,7 +287,7 @@ def shared_home(template):
     """A root-owned home under /tmp that others may read: the register another user keeps."""
     if os.geteuid() != 0:
         pytest.skip("needs root to hand files to another user; as non-root the chmod tests above are already real")
-    if not _others_can_read(Path(qrpay.__file__).parent / "catalog.toml"):
+    if not _others_can_read(Path(qrpay.__file__).parent / "codes" / "catalog.toml"):
         pytest.skip("qrpay is installed where other users cannot read it, so another user cannot run it here")
     home = Path(tempfile.mkdtemp(prefix="qrpay-shared-", dir="/tmp"))
     home.chmod(0o755)

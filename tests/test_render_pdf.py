@@ -11,11 +11,11 @@ import zxingcpp
 from PIL import Image, ImageOps
 
 from qrpay import RenderError
-from qrpay.qr import encode
+from qrpay.qr.decode import read_file
+from qrpay.qr.encode import encode
 from qrpay.render import load_template, render
 from qrpay.render.model import CodeView
 from qrpay.render.units import mm_to_px
-from qrpay.scan import read_file
 
 MEASURE_DPI = 600
 

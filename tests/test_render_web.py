@@ -14,7 +14,7 @@ import zxingcpp
 from PIL import Image
 
 from qrpay import InputError
-from qrpay.qr import encode
+from qrpay.qr.encode import encode
 from qrpay.render.check import paint_svg
 
 SVG = "{http://www.w3.org/2000/svg}"

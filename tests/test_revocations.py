@@ -119,7 +119,7 @@ def test_a_list_signed_by_another_keyring_or_a_retired_key_is_invalid(listed, de
 
 
 def test_the_list_uses_its_own_salt_so_a_code_signature_cannot_stand_in(desk):
-    from qrpay import token
+    from qrpay.codes import token
 
     assert revocations.SALT != token.SALT
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from typer.main import get_command
 
-from qrpay import revocations, token
+from qrpay import revocations
 from qrpay.cli import app
+from qrpay.codes import token
 from qrpay.keys import Keyring
 
 
@@ -149,7 +150,7 @@ def test_tracebacks_never_show_locals_and_a_key_hides_its_secret(keyring):
 
 CRASH = """
 import sys
-from qrpay import token
+from qrpay.codes import token
 from qrpay.cli import main
 def crash(signed, secret):  # the key is a local of the failing frame
     raise RuntimeError("unexpected failure while checking a signature")

@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from qrpay import STATUSES, MalformedToken, Qrpay, QrpayError, Settings, paycode, token
+from qrpay import STATUSES, MalformedToken, Qrpay, QrpayError, Settings
 from qrpay.cli import app
+from qrpay.codes import paycode, token
 from qrpay.keys import Keyring
 
 FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -3,8 +3,9 @@ from datetime import date
 import pytest
 from conftest import BASE_URL_24
 
-from qrpay import MalformedToken, token
-from qrpay.qr import encode, version_of
+from qrpay import MalformedToken
+from qrpay.codes import token
+from qrpay.qr.encode import encode, version_of
 
 SECRET = b"k" * 32
 LONGEST = token.Claims("open", 255, 89, token.MAX_SERIAL, date(2026, 12, 1), token.LAST_DATE)

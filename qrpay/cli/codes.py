@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ..api import Qrpay, Verdict
-from ..codes import Code
+from ..codes.record import Code
 from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
 
 mint_app = typer.Typer(help="Mint a code (or get back the live one for the same purpose).", no_args_is_help=True)

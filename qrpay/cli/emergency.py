@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..emergency import CollectionLog
-from ..kit import make_kit
+from ..emergency.kit import make_kit
+from ..emergency.log import CollectionLog
 from .app import JsonFlag, app, desk, emit_json
 from .reconcile import Encoding
 from .tables import text_table

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from ..emergency.reconcile import Report, reconcile
 from ..fileio import check_writable_target
-from ..reconcile import Report, reconcile
 from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
 from .tables import text_table
 

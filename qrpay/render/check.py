@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 from ..errors import InputError, RenderError
-from ..scan import decode_image, read_image_bytes, read_pdf_pages
+from ..qr.decode import decode_image, read_image_bytes, read_pdf_pages
 
 MIN_DPI, MAX_DPI = 150, 600
 SVG_PX_PER_UNIT = 8

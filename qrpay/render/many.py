@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..errors import InputError, RenderError
 from ..fileio import atomic_folder, atomic_path, check_writable_target
-from ..scan import decode_image
+from ..qr.decode import decode_image
 from . import FORMATS, Rendered, check
 from .fonts import load_font
 from .model import CodeView, Drawn, Options

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..errors import RenderError
-from ..qr import Symbol, encode
+from ..qr.encode import Symbol, encode
 from .model import CodeView
 from .templates import Template
 

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from .codes import clean_text, code_id
-from .errors import InputError, QrpayError
+from ..codes.record import clean_text, code_id
+from ..errors import InputError, QrpayError
 
 #: Every class a reconciliation row can get, in report order.
 CLASSES = (

@@ -16,9 +16,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from .codes import Code, code_id
-from .errors import InputError, NotFoundError, RegisterError
-from .fileio import check_writable_target
+from ..codes.record import Code, code_id
+from ..errors import InputError, NotFoundError, RegisterError
+from ..fileio import check_writable_target
 
 APPLICATION_ID = 0x51525059  # "QRPY"
 BUSY_TIMEOUT_S = 30.0

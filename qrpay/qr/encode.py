@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import zxingcpp
 
-from .errors import RenderError
+from ..errors import RenderError
 
 QUIET_ZONE = 4  # modules, the minimum the standard asks for
 ERROR_LEVELS = ("L", "M", "Q", "H")

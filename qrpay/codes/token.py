@@ -25,7 +25,7 @@ from functools import cached_property, lru_cache
 from itsdangerous import BadData, base64_decode, base64_encode
 from itsdangerous.signer import HMACAlgorithm, Signer
 
-from .errors import MalformedToken
+from ..errors import MalformedToken
 
 FORMAT_VERSION = 1
 TAG_BYTES = 10  # 80-bit tag

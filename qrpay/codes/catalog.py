@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
-from .errors import InputError, NotFoundError
+from ..errors import InputError, NotFoundError
 
 PAYER_TYPES = ("个人", "企业")
 _ITEM_CODE = re.compile(r"^(0[1-9]|[1-8][0-9])$")
@@ -177,7 +177,7 @@ def load_catalog(user_file: Path | None = None) -> Catalog:
     """The shipped catalog, extended or overridden by *user_file* when it exists."""
     items: dict[str, Item] = {}
     groups: dict[str, Group] = {}
-    layers = [("catalog.toml (shipped)", resources.files("qrpay").joinpath("catalog.toml").read_text("utf-8"))]
+    layers = [("catalog.toml (shipped)", resources.files("qrpay.codes").joinpath("catalog.toml").read_text("utf-8"))]
     if user_file is not None and user_file.is_file():
         try:
             layers.append((str(user_file), user_file.read_text("utf-8")))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from stdnum.iso7064 import mod_97_10
 
-from .errors import MalformedToken
+from ..errors import MalformedToken
 from .token import KIND_NAMES, KINDS, MAX_SERIAL
 
 LENGTH = 12

@@ -10,8 +10,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..register.store import Register, utcnow
 from .ledger import Entry, Payment, Statement, Txn, iso, reference_key
-from .register import Register, utcnow
 
 _ENTRY_COLUMNS = "id, serial, amount_fen, reference, payer, at, source, logged_at"
 _LINE_COLUMNS = "statement_id, line, txn_id, paid_at, amount_fen, code, reference, serial, standing, standing_reason"

@@ -15,18 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .api import Qrpay
-from .codes import Code
-from .errors import InputError
-from .fileio import atomic_path, check_writable_target
-from .render import check
-from .render.fonts import Font, load_font
-from .render.model import CodeView, Options
-from .render.pdf import write_pdf
-from .render.pdfjoin import join
-from .render.templates import load_template
-from .render.text import wrap
-from .render.units import mm_to_pt
+from ..api import Qrpay
+from ..codes.record import Code
+from ..errors import InputError
+from ..fileio import atomic_path, check_writable_target
+from ..render import check
+from ..render.fonts import Font, load_font
+from ..render.model import CodeView, Options
+from ..render.pdf import write_pdf
+from ..render.pdfjoin import join
+from ..render.templates import load_template
+from ..render.text import wrap
+from ..render.units import mm_to_pt
 
 TEMPLATE = "emergency-a4"
 RENDER_NAME = "emergency-kit"  # how the kit appears among a code's renders ('qrpay show')

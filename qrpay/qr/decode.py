@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import InputError
+from ..errors import InputError
 
 PDF_DPI = 200
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}

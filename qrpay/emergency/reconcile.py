@@ -13,12 +13,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from .api import Qrpay
+from ..api import Qrpay
+from ..codes.record import code_id
+from ..fileio import atomic_file
 from .books import Books, Judged, Result, Run
-from .codes import code_id
-from .emergency import standing_at
-from .fileio import atomic_file
 from .ledger import Entry, Payment, Txn, classify, format_amount, read_statement, summarize
+from .log import standing_at
 
 REPORT_COLUMNS = (
     "class",

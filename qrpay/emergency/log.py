@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from .api import Qrpay
+from ..api import Qrpay
+from ..codes.catalog import Item
+from ..codes.record import Code, parse_id
+from ..errors import InputError
 from .books import Books, NewEntry
-from .catalog import Item
-from .codes import Code, parse_id
-from .errors import InputError
 from .ledger import (
     LOG_COLUMNS,
     LOG_OPTIONAL,

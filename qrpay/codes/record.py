@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from .errors import InputError
+from ..errors import InputError
 from .token import EPOCH, LAST_DATE
 
 MAX_SCENE = 64

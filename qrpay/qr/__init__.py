@@ -1,0 +1,1 @@
+"""QR symbols: making them (encode) and reading them back from images and PDFs (decode)."""
