@@ -39,7 +39,7 @@ from datetime import date
 from pathlib import Path
 
 from .api import Qrpay
-from .codes import paycode, token
+from .codes import token
 from .codes.record import Code, check_window, clean_scene, parse_date
 from .emergency.ledger import Problems, Row, read_table
 from .errors import InputError
@@ -52,13 +52,11 @@ from .render.pdf import preflight
 from .render.symbol import place
 
 COLUMNS = ("item", "scene", "kind", "valid_from", "valid_until")
-KINDS = ("scene", "open", "unified")
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("id", "item", "scene", "payment_code", "file", "sha256")
 WEB_EXTENSION = ".png"
 MAX_LISTED = 10  # bad rows named in the error; the rest are counted
 PROGRESS_EVERY = 50  # codes minted between progress reports
-_PLACEHOLDER_SERIAL = token.MAX_SERIAL  # stands in for the serial a row will get, to measure its text
 
 
 @dataclass(frozen=True)
@@ -184,7 +182,7 @@ def _request(qrpay: Qrpay, problems: Problems, row: Row, layout: Template) -> Re
 
 def _kind(cell: str, layout: Template) -> str:
     kind = cell.lower() or "scene"
-    if kind not in KINDS:
+    if kind not in token.KINDS:
         raise ValueError(f"{cell!r} is not a kind of code; write scene, open or unified (empty means scene)")
     if kind not in layout.kinds:
         raise ValueError(f"template {layout.name} does not print {kind} codes (only {', '.join(layout.kinds)})")
@@ -240,33 +238,12 @@ class _Printable:
             return True
         general = request.purpose._replace(scene=None)
         if general not in self.stand_ins:
-            stand_in = self.qrpay.view(_stand_in(self.qrpay, general))
+            stand_in = self.qrpay.view(self.qrpay.stand_in(general))
             place(self.layout, stand_in)
             self.stand_ins[general] = stand_in
         view = replace(self.stand_ins[general], scene=request.purpose.scene or "")
         preflight(self.layout, view, self.font, f"line {request.line}", self.passed)
         return True
-
-
-def _stand_in(qrpay: Qrpay, purpose: Purpose) -> Code:
-    """A code as *purpose* will be minted, with a stand-in serial of the same printed width."""
-    kind, number, scene, start, end = purpose
-    serial = _PLACEHOLDER_SERIAL
-    signed = token.sign(token.Claims(kind, 1, number, serial, start, end), b"stand-in")
-    return Code(
-        serial,
-        kind,
-        number,
-        scene,
-        start,
-        end,
-        1,
-        signed,
-        qrpay.settings.base_url + signed,
-        paycode.make(kind, number, serial),
-        0,
-        "",
-    )
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -285,7 +262,7 @@ def check_output(qrpay: Qrpay, layout: Template, output: Path, *, named: bool) -
         if output.is_dir() or output.suffix.lower() != ".pdf":
             raise InputError(f"template {layout.name} writes one PDF; give a file name ending .pdf, got {output}")
         check_writable_target(output)  # a file in the way of its folder
-        if not named and output.exists() and not qrpay.register.rendered(str(output.resolve())):
+        if not named and output.exists() and not qrpay.rendered(output):
             raise InputError(f"{output} exists and qrpay did not write it; name the output with -o to replace it")
         return
     if output.exists() and not output.is_dir():
@@ -374,12 +351,10 @@ def _views(
 
 def _record(qrpay: Qrpay, batch: Batch, files: list[Rendered]) -> None:
     """Each code's file in the register, so ``qrpay show`` lists every sheet or image of it."""
-    serials = {code.id: code.serial for code, _ in batch.codes}
-    rows = []
-    for file in files:
-        where = str(file.path.resolve())
-        rows += [(serials[code_id], where, file.sha256) for code_id in file.ids]
-    qrpay.register.add_renders(rows, batch.template)
+    codes = {code.id: code for code, _ in batch.codes}
+    qrpay.record_renders(
+        batch.template, [(codes[code_id], file.path, file.sha256) for file in files for code_id in file.ids]
+    )
 
 
 def _finish_folder(qrpay: Qrpay, batch: Batch, folder: Path, files: list[Rendered]) -> None:

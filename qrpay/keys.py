@@ -11,9 +11,9 @@ import json
 import secrets
 import stat
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
+from .clock import utcnow
 from .errors import KeyringError
 from .fileio import write_atomic
 
@@ -35,10 +35,6 @@ class Key:
     def public_dict(self) -> dict:
         """What may be shown about a key: everything except the secret."""
         return {"kid": self.kid, "created_at": self.created_at, "retired_at": self.retired_at}
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def _check_private(path: Path) -> None:
@@ -83,7 +79,7 @@ class Keyring:
                 f"a keyring already exists at {path}; it was left untouched (use 'qrpay keys rotate' for a new key)"
             )
         ring = cls(path=path, keys=())
-        ring._save((Key(kid=1, secret=secrets.token_bytes(KEY_BYTES), created_at=_now()),), new=True)
+        ring._save((Key(kid=1, secret=secrets.token_bytes(KEY_BYTES), created_at=utcnow()),), new=True)
         return ring
 
     def _save(self, keys: tuple[Key, ...], *, new: bool = False) -> None:
@@ -115,7 +111,7 @@ class Keyring:
         kid = max(key.kid for key in self.keys) + 1
         if kid > MAX_KID:
             raise KeyringError(f"key ids are exhausted (at most {MAX_KID}); start a new keyring and re-mint")
-        key = Key(kid=kid, secret=secrets.token_bytes(KEY_BYTES), created_at=_now())
+        key = Key(kid=kid, secret=secrets.token_bytes(KEY_BYTES), created_at=utcnow())
         self._save((*self.keys, key))
         return key
 
@@ -128,15 +124,6 @@ class Keyring:
             raise KeyringError(f"key {kid} was already retired on {key.retired_at}")
         if [k.kid for k in self.keys if k.active] == [kid]:
             raise KeyringError(f"key {kid} is the last active key; run 'qrpay keys rotate' first, then retire it")
-        retired = replace(key, retired_at=_now())
+        retired = replace(key, retired_at=utcnow())
         self._save(tuple(retired if k.kid == kid else k for k in self.keys))
         return retired
-
-
-def check_secret_absent(text: str | bytes, ring: Keyring) -> bool:
-    """True when none of the ring's secrets (raw or base64) occurs in *text* (for tests and audits)."""
-    blob = text.encode("utf-8", "replace") if isinstance(text, str) else text
-    for key in ring.keys:
-        if key.secret in blob or base64.b64encode(key.secret) in blob or key.secret.hex().encode() in blob:
-            return False
-    return True

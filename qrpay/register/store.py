@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from ..clock import utcnow
 from ..codes.record import Code, code_id
 from ..errors import InputError, NotFoundError, RegisterError
 from ..fileio import check_writable_target
@@ -123,10 +124,6 @@ _CODE_COLUMNS = (
     "serial, kind, number, scene, valid_from, valid_until, kid, token, payload, payment_code, "
     "qr_version, created_at, revoked_at, revoked_reason"
 )
-
-
-def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _day(value: str | None) -> date | None:
