@@ -16,6 +16,7 @@ from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 
+from . import fileio
 from .codes import paycode, token
 from .codes.catalog import Catalog, Group, Item, load_catalog
 from .codes.record import Code, check_window, clean_scene, clean_text, parse_date, parse_id
@@ -77,6 +78,10 @@ class Qrpay:
 
     def __init__(self, settings: Settings):
         self.settings = settings
+        self._outputs = fileio.protect(fileio.Owner(settings.home, self._recorded, settings.keeps))
+
+    def _recorded(self, path: str) -> set[str]:
+        return self.register.render_hashes(path) if self.settings.register_path.exists() else set()
 
     @classmethod
     def open(cls, **overrides: object) -> Qrpay:
@@ -321,12 +326,7 @@ class Qrpay:
         )
 
     def _default_output(self, code: Code, layout: Template) -> Path:
-        path = Path("output") / f"{code.id}-{layout.name}{layout.extension}"
-        if path.exists() and str(path.resolve()) not in {r["path"] for r in self.register.renders(code.serial)}:
-            raise InputError(
-                f"{path} exists and qrpay did not write it for {code.id}; name the output with -o to replace it"
-            )
-        return path
+        return Path("output") / f"{code.id}-{layout.name}{layout.extension}"  # checked as every output is
 
     # -- verifying -------------------------------------------------------------------------
 
