@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from . import clock, revocations
+from . import clock, fileio, revocations
 from .codes import token
 from .codes.catalog import Catalog, Group, Item, load_catalog
 from .codes.record import Code, check_window, clean_scene, clean_text, parse_date, parse_id
@@ -46,6 +46,10 @@ class Qrpay:
     def __init__(self, settings: Settings, *, today: clock.Today | None = None):
         self.settings = settings
         self._today = today
+        self._outputs = fileio.protect(fileio.Owner(settings.home, self._recorded, settings.keeps))
+
+    def _recorded(self, path: str) -> set[str]:
+        return self.register.render_hashes(path) if self.settings.register_path.exists() else set()
 
     @classmethod
     def open(cls, **overrides: Any) -> Qrpay:
@@ -376,12 +380,7 @@ class Qrpay:
         )
 
     def _default_output(self, code: Code, layout: Template) -> Path:
-        path = Path("output") / f"{code.id}-{layout.name}{layout.extension}"
-        if path.exists() and str(path.resolve()) not in {r["path"] for r in self.renders(code)}:
-            raise InputError(
-                f"{path} exists and qrpay did not write it for {code.id}; name the output with -o to replace it"
-            )
-        return path
+        return Path("output") / f"{code.id}-{layout.name}{layout.extension}"  # checked as every output is
 
     # -- verifying -------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ from .codes import token
 from .codes.record import Code, check_window, clean_scene, parse_date
 from .emergency.ledger import Problems, Row, read_table
 from .errors import InputError
-from .fileio import check_writable_target
+from .fileio import check_writable_folder, check_writable_target, written_by_qrpay
 from .register.store import Purpose
 from .render import CodeView, Rendered, Template, load_template
 from .render.fonts import load_font
@@ -255,32 +255,35 @@ def default_output(csv_path: Path, layout: Template) -> Path:
     return Path("output") / (name if layout.format == "web" else name + ".pdf")
 
 
-def check_output(qrpay: Qrpay, layout: Template, output: Path, *, named: bool) -> None:
+def check_output(qrpay: Qrpay, layout: Template, output: Path, *, inputs: tuple[Path, ...] = ()) -> None:
     """Refuse, before minting, an output this template cannot write, or one that would replace
-    files qrpay did not write (unless the user *named* that file)."""
+    files qrpay did not write (the rule of :func:`check_writable_target`, for a folder too)."""
     if layout.format != "web":
         if output.is_dir() or output.suffix.lower() != ".pdf":
             raise InputError(f"template {layout.name} writes one PDF; give a file name ending .pdf, got {output}")
-        check_writable_target(output)  # a file in the way of its folder
-        if not named and output.exists() and not qrpay.rendered(output):
-            raise InputError(f"{output} exists and qrpay did not write it; name the output with -o to replace it")
+        check_writable_target(output, inputs=inputs)
         return
     if output.exists() and not output.is_dir():
         raise InputError(f"template {layout.name} writes a folder of images and a manifest; {output} is a file")
-    check_writable_target(output / MANIFEST)
+    check_writable_folder(output, inputs=inputs)
     if output.is_dir() and any(output.iterdir()) and not _batch_folder(output):
         raise InputError(f"{output} holds files qrpay did not write; give a new or empty folder for the images")
 
 
 def _batch_folder(folder: Path) -> bool:
-    """Whether *folder* is one a batch wrote: a manifest, and only the files it lists."""
+    """Whether *folder* is one a batch wrote: a manifest, and only the files it lists, each
+    recorded in the register as qrpay wrote it."""
     manifest = folder / MANIFEST
     try:
         with manifest.open(encoding="utf-8", newline="") as handle:
             listed = {row.get("file") for row in csv.DictReader(handle)}
+        others = [entry for entry in folder.iterdir() if entry.name != MANIFEST]
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
-    return all(entry.name == MANIFEST or entry.name in listed for entry in folder.iterdir())
+    return all(
+        entry.name in listed and entry.is_file() and not entry.is_symlink() and written_by_qrpay(entry)
+        for entry in others
+    )
 
 
 def run(
@@ -298,7 +301,7 @@ def run(
     with *template* into *output*; self-checked, and each file recorded in the register."""
     layout = load_template(template, qrpay.settings.user_templates_dir)
     path = Path(output) if output is not None else default_output(Path(csv_path), layout)
-    check_output(qrpay, layout, path, named=output is not None)
+    check_output(qrpay, layout, path, inputs=(Path(csv_path),))
     requests = read_requests(qrpay, Path(csv_path), layout, encoding=encoding)
     batch = Batch(layout.name, path, layout.format == "web", [], [request.item for request in requests], checked=check)
     # drawing starts on the first codes while the rest are minted; the transaction commits when

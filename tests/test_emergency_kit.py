@@ -31,7 +31,7 @@ def default_kit(tmp_path_factory):
     home = tmp_path_factory.mktemp("kit-home")
     Keyring.init(home / "keyring.json")
     with Qrpay(Settings.load(home=home, base_url="https://pay.hz.gov.cn/q/")) as desk:
-        kit = make_kit(desk, home / "kit.pdf")
+        kit = make_kit(desk, tmp_path_factory.mktemp("kit-out") / "kit.pdf")
         yield desk, kit
 
 

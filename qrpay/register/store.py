@@ -606,6 +606,10 @@ class Register:
         """Whether qrpay recorded writing the file at *path* (an absolute path)."""
         return self.db.execute("SELECT 1 FROM renders WHERE path = ? LIMIT 1", (path,)).fetchone() is not None
 
+    def render_hashes(self, path: str) -> set[str]:
+        """The SHA-256 of every file qrpay recorded writing at *path* (an absolute path)."""
+        return {row[0] for row in self.db.execute("SELECT sha256 FROM renders WHERE path = ?", (path,))}
+
     def renders(self, serial: int) -> list[dict]:
         rows = self.db.execute(
             "SELECT template, path, sha256, created_at FROM renders WHERE serial = ? ORDER BY id", (serial,)
