@@ -193,4 +193,3 @@ class Keyring:
             retired = replace(key, retired_at=utcnow())
             self._save(tuple(retired if k.kid == kid else k for k in keys))
             return retired
-
