@@ -103,6 +103,8 @@ class Qrpay:
 
     @cached_property
     def register(self) -> Register:
+        if self.settings.database_url:  # a shared PostgreSQL register
+            return Register.connect(self.settings.database_url, keep_dir=self.settings.home)
         return Register.open(self.settings.register_path)
 
     def today(self) -> date:

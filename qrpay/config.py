@@ -1,7 +1,7 @@
 """Where qrpay keeps its files and which platform it points at.
 
 Precedence for each setting: explicit argument, then environment (``QRPAY_HOME``,
-``QRPAY_BASE_URL``, ``QRPAY_TZ``), then ``config.toml`` in the home folder, then the default.
+``QRPAY_BASE_URL``, ``QRPAY_TZ``, ``QRPAY_DATABASE_URL``), then ``config.toml`` in the home folder, then the default.
 """
 
 from __future__ import annotations
@@ -48,6 +48,16 @@ class Settings:
     timezone: str
     font: Path | None = None
     config_file: Path | None = None
+    database_url: str | None = None  # a shared PostgreSQL register; None: the SQLite file in home
+
+    @property
+    def register_location(self) -> str:
+        """Where the register is: its file, or the database URL with any password masked."""
+        if self.database_url:
+            from .register.dialect import mask
+
+            return mask(self.database_url)
+        return str(self.register_path)
 
     @property
     def keyring_path(self) -> Path:
@@ -76,6 +86,7 @@ class Settings:
         home: Path | str | None = None,
         base_url: str | None = None,
         timezone: str | None = None,
+        database_url: str | None = None,
     ) -> Settings:
         home_path = Path(home or os.environ.get("QRPAY_HOME") or default_home()).expanduser()
         config_file = home_path / "config.toml"
@@ -92,10 +103,14 @@ class Settings:
         except (ZoneInfoNotFoundError, ValueError):
             raise InputError(f"unknown time zone {tz!r}; use a name such as Asia/Shanghai") from None
         font = file_values.get("font")
+        database = database_url or os.environ.get("QRPAY_DATABASE_URL") or file_values.get("database_url")
+        if database and not (isinstance(database, str) and database.startswith(("postgresql://", "postgres://"))):
+            raise InputError("database_url (QRPAY_DATABASE_URL, --database-url) must be a postgresql:// URL")
         return cls(
             home=home_path,
             base_url=check_base_url(url),
             timezone=tz,
             font=Path(font).expanduser() if font else None,
             config_file=config_file if config_file.is_file() else None,
+            database_url=database or None,
         )

@@ -24,9 +24,9 @@ def backup(
     register = desk(ctx).register
     target = register.backup(output)
     if json_out:
-        emit_json({"register": str(register.path), "backup": str(target), "bytes": target.stat().st_size})
+        emit_json({"register": str(register.location), "backup": str(target), "bytes": target.stat().st_size})
     else:
-        typer.echo(f"Backed up {register.path} to {target} ({target.stat().st_size} bytes).")
+        typer.echo(f"Backed up {register.location} to {target} ({target.stat().st_size} bytes).")
 
 
 @app.command()
@@ -39,9 +39,9 @@ def restore(
     register = desk(ctx).register
     kept = register.restore(source)
     if json_out:
-        emit_json({"register": str(register.path), "restored_from": str(source), "previous_saved_to": str(kept)})
+        emit_json({"register": str(register.location), "restored_from": str(source), "previous_saved_to": str(kept)})
     else:
-        typer.echo(f"Restored {register.path} from {source}; what it held before is saved in {kept}.")
+        typer.echo(f"Restored {register.location} from {source}; what it held before is saved in {kept}.")
 
 
 @revocations_app.command("export")
