@@ -49,7 +49,8 @@ class Qrpay:
         self._outputs = fileio.protect(fileio.Owner(settings.home, self._recorded, settings.keeps))
 
     def _recorded(self, path: str) -> set[str]:
-        return self.register.render_hashes(path) if self.settings.register_path.exists() else set()
+        """What this Qrpay's open register records at *path*; one closed (or never opened) has no say."""
+        return self.register.render_hashes(path) if "register" in self.__dict__ else set()
 
     @classmethod
     def open(cls, **overrides: Any) -> Qrpay:
@@ -77,6 +78,8 @@ class Qrpay:
 
     @cached_property
     def register(self) -> Register:
+        if self.settings.database_url:  # a shared PostgreSQL register
+            return Register.connect(self.settings.database_url, keep_dir=self.settings.home)
         return Register.open(self.settings.register_path)
 
     @cached_property
@@ -269,12 +272,12 @@ class Qrpay:
     def backup(self, output: Path) -> dict[str, Any]:
         """Copy the register to the new file *output*, consistent even while others write."""
         target = self.register.backup(output)
-        return {"register": str(self.register.path), "backup": str(target), "bytes": target.stat().st_size}
+        return {"register": self.register.location, "backup": str(target), "bytes": target.stat().st_size}
 
     def restore(self, source: Path) -> dict[str, str]:
         """Replace the register with the backup *source*; what it held is saved beside it first."""
         kept = self.register.restore(source)
-        return {"register": str(self.register.path), "restored_from": str(source), "previous_saved_to": str(kept)}
+        return {"register": self.register.location, "restored_from": str(source), "previous_saved_to": str(kept)}
 
     def export_revocations(self, output: Path) -> dict[str, Any]:
         """Write every revoked code to *output* as a list signed with the signing key."""
@@ -302,7 +305,8 @@ class Qrpay:
             "keyring_status": key_state,
             "active_kid": signing,
             "keys": key_count,
-            "register": str(settings.register_path),
+            "register": settings.register_location,
+            "register_engine": "postgresql" if settings.database_url else "sqlite",
             "config_file": str(settings.config_file) if settings.config_file else None,
             "user_catalog": str(settings.user_catalog_path),
             "user_templates": str(settings.user_templates_dir),
