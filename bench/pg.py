@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BASE_URL, ITEMS, fresh_home, write_codes_csv  # noqa: E402
+from run import BASE_URL, fresh_home, write_codes_csv
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
