@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 
-from . import paycode, token
+from . import paycode, revocations, token
 from .catalog import Catalog, Group, Item, load_catalog
 from .codes import Code, check_window, clean_scene, clean_text, parse_date, parse_id
 from .config import Settings
@@ -40,6 +40,7 @@ STATUSES = (
     "no-code-found",
 )
 MAX_REASON = 200
+READER_BUSY_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,9 @@ class Verdict:
 class Qrpay:
     """One user's qrpay: settings, catalog, keyring and register, opened lazily."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, *, reader: bool = False):
         self.settings = settings
+        self.reader = reader  # only reads the register (qrpay serve): never creates or changes it
 
     @classmethod
     def open(cls, **overrides: object) -> Qrpay:
@@ -103,6 +105,8 @@ class Qrpay:
 
     @cached_property
     def register(self) -> Register:
+        if self.reader:
+            return self._open_reader()
         return Register.open(self.settings.register_path)
 
     def today(self) -> date:
@@ -327,6 +331,19 @@ class Qrpay:
                 f"{path} exists and qrpay did not write it for {code.id}; name the output with -o to replace it"
             )
         return path
+
+    # -- serving (qrpay serve) -------------------------------------------------------------
+
+    def _open_reader(self) -> Register:
+        """The register read-only and never created; a lock is waited for at most READER_BUSY_MS,
+        so a web request answers 503 instead of hanging while a desk holds the register."""
+        register = Register.open(self.settings.register_path, create=False, readonly=True)
+        register.db.execute(f"PRAGMA busy_timeout = {READER_BUSY_MS}")
+        return register
+
+    def revocation_list(self) -> dict:
+        """The signed list of revoked codes, as 'qrpay revocations export' writes it."""
+        return revocations.build(self.list(revoked=True), self.keyring.signing_key)
 
     # -- verifying -------------------------------------------------------------------------
 

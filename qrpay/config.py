@@ -1,7 +1,7 @@
 """Where qrpay keeps its files and which platform it points at.
 
 Precedence for each setting: explicit argument, then environment (``QRPAY_HOME``,
-``QRPAY_BASE_URL``, ``QRPAY_TZ``), then ``config.toml`` in the home folder, then the default.
+``QRPAY_BASE_URL``, ``QRPAY_TZ``, ``QRPAY_PAY_URL``), then ``config.toml`` in the home folder, then the default.
 """
 
 from __future__ import annotations
@@ -41,6 +41,16 @@ def check_base_url(url: str) -> str:
     return url
 
 
+def check_pay_url(url: str) -> str:
+    """Return *url*, the platform's payment entry that ``qrpay serve`` redirects payers to, if usable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InputError(f"pay URL must start with https:// (or http:// for a local test) and name a host, got {url!r}")
+    if any(ch.isspace() or ord(ch) < 32 for ch in url) or parts.fragment or parts.username or parts.password:
+        raise InputError(f"pay URL must not contain spaces, control characters, '#' or a user name, got {url!r}")
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -48,6 +58,7 @@ class Settings:
     timezone: str
     font: Path | None = None
     config_file: Path | None = None
+    pay_url: str | None = None  # the platform's payment entry, where qrpay serve sends payers
 
     @property
     def keyring_path(self) -> Path:
@@ -76,6 +87,7 @@ class Settings:
         home: Path | str | None = None,
         base_url: str | None = None,
         timezone: str | None = None,
+        pay_url: str | None = None,
     ) -> Settings:
         home_path = Path(home or os.environ.get("QRPAY_HOME") or default_home()).expanduser()
         config_file = home_path / "config.toml"
@@ -91,6 +103,7 @@ class Settings:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
             raise InputError(f"unknown time zone {tz!r}; use a name such as Asia/Shanghai") from None
+        pay = pay_url or os.environ.get("QRPAY_PAY_URL") or file_values.get("pay_url")
         font = file_values.get("font")
         return cls(
             home=home_path,
@@ -98,4 +111,5 @@ class Settings:
             timezone=tz,
             font=Path(font).expanduser() if font else None,
             config_file=config_file if config_file.is_file() else None,
+            pay_url=check_pay_url(pay) if pay else None,
         )
