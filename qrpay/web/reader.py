@@ -27,6 +27,7 @@ class Unavailable(Exception):
 
 
 def _stamp(path: Path, *, content: bool) -> tuple[int, ...]:
+    """What changes when the file at *path* is replaced (and, with *content*, rewritten)."""
     try:
         st = os.stat(path)
     except OSError:
@@ -37,19 +38,20 @@ def _stamp(path: Path, *, content: bool) -> tuple[int, ...]:
 class Reader:
     def __init__(self, settings: Settings):
         self.settings = settings
+        # (path, whether its content matters); the register itself changes with every write
+        self.watched = (
+            (settings.keyring_path, True),
+            (settings.user_catalog_path, True),
+            (settings.register_path, False),
+        )
         self._qrpay: Qrpay | None = None
         self._stamp: tuple = ()
 
     def _current(self) -> Qrpay:
-        s = self.settings
-        stamp = (
-            _stamp(s.keyring_path, content=True),
-            _stamp(s.user_catalog_path, content=True),
-            _stamp(s.register_path, content=False),  # the register itself changes with every write
-        )
+        stamp = tuple(_stamp(path, content=content) for path, content in self.watched)
         if self._qrpay is None or stamp != self._stamp:
             self.drop()
-            self._qrpay, self._stamp = Qrpay(s, reader=True), stamp
+            self._qrpay, self._stamp = Qrpay(self.settings, reader=True), stamp
         return self._qrpay
 
     def drop(self) -> None:
