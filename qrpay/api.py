@@ -34,6 +34,7 @@ from .render import render as draw
 from .verify import Standing, Verdict, Verifier
 
 MAX_REASON = 200
+READER_BUSY_S = 2.0
 
 
 class Qrpay:
@@ -43,8 +44,9 @@ class Qrpay:
     another to see what qrpay would say on some other day.
     """
 
-    def __init__(self, settings: Settings, *, today: clock.Today | None = None):
+    def __init__(self, settings: Settings, *, today: clock.Today | None = None, reader: bool = False):
         self.settings = settings
+        self.reader = reader  # only reads the register (qrpay serve): never creates or changes it
         self._today = today
         self._outputs = fileio.protect(fileio.Owner(settings.home, self._recorded, settings.keeps))
 
@@ -80,6 +82,8 @@ class Qrpay:
     def register(self) -> Register:
         if self.settings.database_url:  # a shared PostgreSQL register
             return Register.connect(self.settings.database_url, keep_dir=self.settings.home)
+        if self.reader:
+            return self._open_reader()
         return Register.open(self.settings.register_path)
 
     @cached_property
@@ -385,6 +389,17 @@ class Qrpay:
 
     def _default_output(self, code: Code, layout: Template) -> Path:
         return Path("output") / f"{code.id}-{layout.name}{layout.extension}"  # checked as every output is
+
+    # -- serving (qrpay serve) -------------------------------------------------------------
+
+    def _open_reader(self) -> Register:
+        """The register read-only and never created; a lock is waited for at most READER_BUSY_S,
+        so a web request answers 503 instead of hanging while a desk holds the register."""
+        return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
+
+    def revocation_list(self) -> dict:
+        """The signed list of revoked codes, as 'qrpay revocations export' writes it."""
+        return revocations.build(self.list_codes(revoked=True), self.keyring.signing_key)
 
     # -- verifying -------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -124,3 +125,37 @@ def code(desk):
 @pytest.fixture
 def log(desk) -> CollectionLog:
     return CollectionLog(desk)
+
+
+# -- qrpay serve -------------------------------------------------------------------------------
+
+PAY_URL = "https://platform.example.test/pay?channel=qr"  # the platform's payment entry (stubbed)
+
+
+@pytest.fixture
+def serve_app(desk):
+    """Build the web app on the test's home: ``serve_app(pay_url=..., api_rate=...)`` gives a TestClient."""
+    from starlette.testclient import TestClient
+
+    from qrpay.web import ServeSettings, create_app
+
+    clients = []
+
+    def make(*, pay_url: str | None = PAY_URL, base_url: str | None = None, client=("192.0.2.10", 5000), **serve):
+        settings = Settings.load(home=desk.settings.home, base_url=base_url, pay_url=pay_url)
+        if pay_url is None:
+            settings = replace(settings, pay_url=None)
+        app = create_app(ServeSettings(settings, **serve))
+        test_client = TestClient(app, follow_redirects=False, raise_server_exceptions=False, client=client)
+        clients.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in clients:
+        test_client.close()
+
+
+@pytest.fixture
+def web(serve_app):
+    """The payer's site and API, in-process, redirecting to PAY_URL."""
+    return serve_app()

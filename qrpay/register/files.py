@@ -56,14 +56,14 @@ def read_only_because(path: Path) -> str | None:
     return None
 
 
-def connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
+def connect(path: Path, *, readonly: bool, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
     """Connect to *path*. A read-only register nobody can be changing opens immutable, so
     SQLite needs no -wal/-shm beside it (it could not create them in a read-only folder)."""
     uri = path.absolute().as_uri()
     if readonly:
         unchanging = read_only_because(path) is not None and not Path(f"{path}-wal").exists()
         uri += "?immutable=1" if unchanging else "?mode=ro"
-    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
+    return sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False)
 
 
 def check_header(path: Path) -> None:

@@ -73,10 +73,12 @@ class Register:
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = True, readonly: bool = False) -> Register:
+    def open(
+        cls, path: Path, *, create: bool = True, readonly: bool = False, busy_timeout: float = files.BUSY_TIMEOUT_S
+    ) -> Register:
         """Open the SQLite register at *path*, creating it when allowed; read-only when asked or
-        when its file or folder is. Anything but a healthy register this qrpay understands is
-        refused before SQLite could write to it."""
+        when its file or folder is; waiting at most *busy_timeout* seconds for another writer's lock.
+        Anything but a healthy register this qrpay understands is refused before SQLite could write to it."""
         path = Path(path)
         if not path.exists():
             if not create or readonly:
@@ -85,7 +87,7 @@ class Register:
         files.check_header(path)
         because = "it was opened read-only" if readonly else files.read_only_because(path)
         try:
-            db = Sqlite(path, files.connect(path, readonly=because is not None))
+            db = Sqlite(path, files.connect(path, readonly=because is not None, timeout=busy_timeout))
         except sqlite3.Error as exc:
             raise RegisterError(f"cannot open register {path}: {exc}") from None
         register = cls(db, read_only_because=because)
@@ -130,7 +132,6 @@ class Register:
     def _prepare(self) -> None:
         version = self.db.check()
         if isinstance(self.db, Sqlite):
-            self.db.raw.execute(f"PRAGMA busy_timeout = {int(files.BUSY_TIMEOUT_S * 1000)}")
             self.db.raw.execute("PRAGMA foreign_keys = ON")
         if version < len(MIGRATIONS):
             if self.read_only_because:
