@@ -14,6 +14,7 @@ from pathlib import Path
 from ..api import Qrpay
 from ..codes.catalog import Item
 from ..codes.record import Code, parse_id
+from ..csvfile import stream_table
 from ..errors import InputError
 from .books import Books, NewEntry
 from .ledger import (
@@ -31,7 +32,6 @@ from .ledger import (
     iso,
     parse_amount,
     parse_time,
-    read_table,
     reference_key,
 )
 
@@ -110,7 +110,7 @@ class CollectionLog:
     def import_csv(self, path: Path, *, encoding: str | None = None, name: str | None = None) -> Imported:
         """Log every line of a CSV file (columns code, amount, reference[, payer, at]), all or none."""
         name = name or str(path)
-        table = read_table(path, name, LOG_COLUMNS, LOG_OPTIONAL, encoding=encoding)
+        table = stream_table(path, name, LOG_COLUMNS, LOG_OPTIONAL, encoding=encoding)
         problems = Problems(name)
         added, existing = [], []
         with self.qrpay.register.transaction():
