@@ -38,7 +38,9 @@ def prepare(root: Path, rows: int) -> tuple[Path, Path]:
         handle.write("txn_id,paid_at,amount,code,reference\n")
         for n in range(rows):
             day, minute = 1 + n % 28, n % 1440
-            handle.write(f"T{n:08d},2026-05-{day:02d} {minute // 60:02d}:{minute % 60:02d},120.00,{payment_code},RX-{n}\n")
+            handle.write(
+                f"T{n:08d},2026-05-{day:02d} {minute // 60:02d}:{minute % 60:02d},120.00,{payment_code},RX-{n}\n"
+            )
     return home, statement
 
 
