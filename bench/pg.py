@@ -91,7 +91,7 @@ def verify_rate(env: dict[str, str], count: int) -> float:
         from qrpay import Qrpay
 
         with Qrpay.open() as desk:
-            payloads = [code.payload for code in desk.list()]
+            payloads = [code.payload for code in desk.list_codes()]
             assert len(payloads) == count, (len(payloads), count)
             start = time.perf_counter()
             genuine = sum(desk.verify(payload).genuine for payload in payloads)

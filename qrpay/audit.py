@@ -109,10 +109,16 @@ def audit(qrpay: Qrpay, paths: Iterable[Path | str]) -> Audit:
 
 
 def _verdicts(qrpay: Qrpay, path: Path) -> list[Verdict]:
+    from PIL import Image
+
     try:
         return qrpay.verify_file(path)
     except InputError as exc:  # one unreadable file must not hide what the other photos show
         return [Verdict(str(path), "no-code-found", str(exc), source=str(path))]
+    except (OSError, MemoryError, ValueError, EOFError, SyntaxError, Image.DecompressionBombError) as exc:
+        # what a damaged or hostile image makes the image libraries raise, reported for this file
+        reason = f"{path} could not be read ({getattr(exc, 'strerror', None) or exc or type(exc).__name__})"
+        return [Verdict(str(path), "no-code-found", reason, source=str(path))]
 
 
 def _is_photo(path: Path, folder: Path) -> bool:

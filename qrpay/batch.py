@@ -7,9 +7,8 @@ One row per code; the first line names the columns::
     06,,open,2026-01-01,2026-12-31
     traffic-fine,,unified,,
 
-``kind`` is ``scene`` when left out (as may be every column but ``item``). ``item`` is a
-catalog item code, except on a ``unified`` row, where it names the unified group
-(``traffic-fine``, ``education``): one unified code serves every item of its group. ``scene``
+``kind`` is ``scene`` when left out (as may be every column but ``item``). ``item`` is a catalog
+item code, or on a ``unified`` row the group (``traffic-fine``, ``education``); ``scene``
 belongs to scene rows only, the dates to open rows.
 
 What a run does, and what an interruption (Ctrl-C, kill) leaves:
@@ -31,7 +30,6 @@ What a run does, and what an interruption (Ctrl-C, kill) leaves:
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -41,7 +39,7 @@ from pathlib import Path
 from .api import Qrpay
 from .codes import token
 from .codes.record import Code, check_window, clean_scene, parse_date
-from .emergency.ledger import Problems, Row, read_table
+from .csvfile import Problems, Row, csv_bytes, read_table
 from .errors import InputError
 from .fileio import check_writable_folder, check_writable_target, written_by_qrpay
 from .register.store import Purpose
@@ -366,10 +364,12 @@ def _finish_folder(qrpay: Qrpay, batch: Batch, folder: Path, files: list[Rendere
 
 
 def _write_manifest(path: Path, batch: Batch, files: list[Rendered]) -> None:
-    """``manifest.csv``: which file shows which code, with its digest, for the web team."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(MANIFEST_COLUMNS)
-    for (code, _), item, file in zip(batch.codes, batch.items, files):
-        writer.writerow([code.id, item, code.scene or "", code.payment_code, file.path.name, file.sha256])
-    path.write_text(buffer.getvalue(), encoding="utf-8")
+    """``manifest.csv``: which file shows which code, with its digest, for the web team
+    (formula-safe: a scene such as ``=1+1`` is written ``'=1+1``)."""
+    rows = (
+        [code.id, item, code.scene or "", code.payment_code, file.path.name, file.sha256]
+        for (code, _), item, file in zip(batch.codes, batch.items, files)
+    )
+    with path.open("wb") as handle:
+        for data in csv_bytes(MANIFEST_COLUMNS, rows, line_end="\n"):
+            handle.write(data)

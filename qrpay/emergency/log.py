@@ -14,6 +14,7 @@ from pathlib import Path
 from ..api import Qrpay
 from ..codes.catalog import Item
 from ..codes.record import Code
+from ..csvfile import stream_table
 from .books import NewEntry
 from .ledger import (
     LOG_COLUMNS,
@@ -30,7 +31,6 @@ from .ledger import (
     iso,
     parse_amount,
     parse_time,
-    read_table,
     reference_key,
 )
 
@@ -69,7 +69,7 @@ class CollectionLog:
     def import_csv(self, path: Path, *, encoding: str | None = None, name: str | None = None) -> Imported:
         """Log every line of a CSV file (columns code, amount, reference[, payer, at]), all or none."""
         name = name or str(path)
-        table = read_table(path, name, LOG_COLUMNS, LOG_OPTIONAL, encoding=encoding)
+        table = stream_table(path, name, LOG_COLUMNS, LOG_OPTIONAL, encoding=encoding)
         problems = Problems(name)
         added, existing = [], []
         with self.qrpay.transaction():

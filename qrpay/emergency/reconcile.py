@@ -8,14 +8,12 @@ statement on an unchanged register therefore writes nothing and prints the same 
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..api import Qrpay
 from ..codes.record import code_id
-from ..fileio import atomic_file
+from ..csvfile import write_csv
 from .books import Judged, Result, Run
 from .ledger import Entry, Payment, Txn, classify, format_amount, read_statement, summarize
 
@@ -64,13 +62,9 @@ class Report:
         }
 
     def write_csv(self, path: Path) -> None:
-        """The rows as CSV, UTF-8 with a BOM so spreadsheet programs show Chinese text correctly."""
-        buffer = io.StringIO(newline="")
-        writer = csv.DictWriter(buffer, REPORT_COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(self.rows)
-        with atomic_file(path) as handle:
-            handle.write(buffer.getvalue().encode("utf-8-sig"))
+        """The rows as CSV, UTF-8 with a BOM so spreadsheet programs show Chinese text correctly,
+        formula-safe (a reference such as ``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)``)."""
+        write_csv(path, REPORT_COLUMNS, ([row[column] for column in REPORT_COLUMNS] for row in self.rows), bom=True)
 
 
 def judge(qrpay: Qrpay, payment: Payment) -> Judged:

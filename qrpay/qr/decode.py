@@ -20,6 +20,22 @@ IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".we
 PHOTO_SUFFIXES = frozenset(IMAGE_SUFFIXES | {".pdf"})
 #: Below this many pixels on the longer side a photo is also tried at twice its size (far-away codes).
 SMALL_SIDE_PX = 1600
+#: Bounds on what a file may make qrpay allocate: bytes read, and pixels of one image or of one
+#: rasterised PDF page (an A4 page at 1,100 dpi; a greyscale page this size takes 120 MB).
+MAX_FILE_BYTES = 200 * 1024 * 1024
+MAX_PIXELS = 120_000_000
+
+
+class TooLarge(InputError):
+    """An image or PDF page with more pixels than qrpay reads."""
+
+
+def _check_pixels(width: float, height: float, what: str) -> None:
+    if width * height > MAX_PIXELS:
+        raise TooLarge(
+            f"{what} would be {width:,.0f} x {height:,.0f} pixels, over the {MAX_PIXELS:,} qrpay reads safely; "
+            "use a smaller copy"
+        )
 
 
 def decode_image(image: object) -> list[str]:
@@ -66,7 +82,10 @@ def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> Iterator[object]:
         name = "the PDF" if isinstance(source, bytes) else source
         raise InputError(f"{name} is not a readable PDF ({exc})") from None
     try:
-        for page in document:
+        for number, page in enumerate(document, 1):
+            width, height = page.get_size()  # points; checked before a pixel is allocated
+            name = "the PDF" if isinstance(source, bytes) else source
+            _check_pixels(width * dpi / 72, height * dpi / 72, f"{name}, page {number}, at {dpi:.0f} dpi,")
             bitmap = page.render(scale=dpi / 72, grayscale=True)
             yield bitmap.to_pil()
             page.close()
@@ -85,6 +104,7 @@ def read_image_bytes(data: bytes, decode: Callable[[object], list[str]] = decode
 
     try:
         with Image.open(io.BytesIO(data)) as image:
+            _check_pixels(image.width, image.height, "the image")  # from its header, before decoding
             image.load()
             return decode(image.convert("L"))
     except (UnidentifiedImageError, OSError):
@@ -98,15 +118,20 @@ def read_file(path: Path, dpi: float = PDF_DPI) -> list[str]:
     if not path.is_file():
         raise InputError(f"{path} is not a file")
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{path} is over {MAX_FILE_BYTES // 2**20} MiB; use a smaller copy of the photo or scan")
     if data.startswith(b"%PDF-"):
         return [text for page in pdf_pages(path, dpi) for text in decode_photo(page)]
     from PIL import Image
 
     try:
         return read_image_bytes(data, decode_photo)
+    except TooLarge as exc:
+        raise InputError(f"{path}: {exc}") from None
     except InputError:
         raise InputError(f"{path} is neither an image nor a PDF qrpay can read") from None
     except Image.DecompressionBombError:

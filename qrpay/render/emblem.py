@@ -10,6 +10,7 @@ from ..errors import InputError
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE_PX = 4096
+MAX_ASPECT = 4.0  # a long strip would shrink to a sliver in the centre of the code
 EMBED_SIDE_PX = 512  # emblems are scaled to at most this, enough for a 20 mm square at 600 dpi
 
 
@@ -48,6 +49,11 @@ def load_emblem(path: Path | str) -> Emblem:
             if max(image.size) > MAX_SIDE_PX:
                 raise InputError(
                     f"emblem {path} is {image.size[0]} x {image.size[1]} pixels; the limit is {MAX_SIDE_PX} per side"
+                )
+            width, height = image.size
+            if not width or not height or max(width, height) > MAX_ASPECT * min(width, height):
+                raise InputError(
+                    f"emblem {path} is {width} x {height} pixels; its sides may differ at most {MAX_ASPECT:g} times"
                 )
             image.load()
             rgba = image.convert("RGBA")

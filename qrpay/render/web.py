@@ -11,7 +11,7 @@ import html
 import io
 from collections.abc import Iterable
 
-from ..errors import RenderError
+from ..errors import InputError, RenderError
 from .emblem import Emblem, fit_box
 from .model import CodeView, Drawn, Options
 from .symbol import Placed, dark_runs, place
@@ -19,6 +19,9 @@ from .templates import Template
 from .units import px_to_mm
 
 SVG_NS = "http://www.w3.org/2000/svg"
+
+
+MAX_SIDE_PX = 10_000  # a web image at most 10,000 pixels square (100 MB greyscale)
 
 
 def _only(template: Template, views: Iterable[CodeView]) -> CodeView:
@@ -50,6 +53,11 @@ def png_bytes(template: Template, view: CodeView, placed: Placed, emblem: Emblem
 
     px = template.web.module_px * scale
     q = placed.quiet_zone
+    if placed.total * px > MAX_SIDE_PX:  # checked before the pixels are allocated
+        raise InputError(
+            f"template {template.name} at --scale {scale} makes an image {placed.total * px} pixels wide; "
+            f"at most {MAX_SIDE_PX} (lower --scale or the template's module_px)"
+        )
     image = Image.new("L", (placed.total * px,) * 2, 255)
     draw = ImageDraw.Draw(image)
     for row, column, length in dark_runs(placed.symbol):

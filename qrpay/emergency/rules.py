@@ -1,0 +1,182 @@
+"""The rules of reconciliation: every payment and every logged collection gets one class.
+
+Nothing here touches the register or the keyring, so each rule can be tested on plain values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..codes.record import code_id
+from .values import format_amount, reference_key
+
+#: Every class a reconciliation row can get, in report order.
+CLASSES = (
+    "matched",
+    "amount_mismatch",
+    "forged",
+    "unknown_code",
+    "revoked",
+    "expired",
+    "duplicate",
+    "unlogged",
+    "unpaid",
+)
+#: What a payment's code was at the moment of payment, judged when the statement is imported.
+STANDINGS = ("ok", "forged", "unknown_code", "revoked", "expired")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A collection logged under the fallback: the money a counter says it took."""
+
+    id: int
+    serial: int
+    amount: int
+    reference: str
+    payer: str | None
+    at: str
+    source: str
+    logged_at: str
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return self.serial, reference_key(self.reference)
+
+
+@dataclass(frozen=True)
+class Txn:
+    """A statement line as stored: the payment plus its code's standing at payment time."""
+
+    statement: int
+    line: int
+    txn_id: str
+    paid_at: str
+    amount: int
+    code: str
+    reference: str
+    serial: int | None
+    standing: str
+    standing_reason: str
+
+    @property
+    def spot(self) -> tuple[int, int]:
+        return self.statement, self.line
+
+    @property
+    def content(self) -> tuple:
+        return self.paid_at, self.amount, self.code, self.reference
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The class of one statement line or log entry, why, and the other side of the pair."""
+
+    cls: str
+    reason: str
+    entry: int | None = None
+    txn: tuple[int, int] | None = None
+
+
+def _firsts(txns: Sequence[Txn], out: dict) -> tuple[list[Txn], list[tuple[Txn, Txn]]]:
+    """Split lines into first sightings of a txn_id and repeats; repeats that are duplicates go to *out*."""
+    first: dict[str, Txn] = {}
+    in_statement: dict[tuple[int, str], Txn] = {}
+    firsts, repeats = [], []
+    for txn in sorted(txns, key=lambda t: t.spot):
+        here = in_statement.get((txn.statement, txn.txn_id))
+        earlier = first.get(txn.txn_id)
+        if here is not None:
+            out[txn.spot] = Outcome("duplicate", f"txn {txn.txn_id} is listed again: it is already on line {here.line}")
+        elif earlier is None:
+            first[txn.txn_id] = txn
+            firsts.append(txn)
+        elif earlier.content != txn.content:
+            out[txn.spot] = Outcome(
+                "duplicate",
+                f"txn {txn.txn_id} is already in statement #{earlier.statement} "
+                f"(line {earlier.line}) with other details",
+            )
+        else:
+            repeats.append((txn, earlier))
+        in_statement.setdefault((txn.statement, txn.txn_id), txn)
+    return firsts, repeats
+
+
+def classify(
+    txns: Sequence[Txn], entries: Sequence[Entry]
+) -> tuple[dict[tuple[int, int], Outcome], dict[int, Outcome]]:
+    """The outcome of every stored statement line (by statement and line) and every log entry (by id).
+
+    A log entry pairs with at most one payment of the same code and reference: the earliest one
+    of equal amount, else the earliest one. Payments through forged or unknown codes never pair.
+    """
+    lines: dict[tuple[int, int], Outcome] = {}
+    firsts, repeats = _firsts(txns, lines)
+    by_key = {entry.key: entry for entry in entries}
+    payable: dict[tuple[int, str], list[Txn]] = {}
+    for txn in firsts:
+        if txn.standing in ("forged", "unknown_code"):
+            lines[txn.spot] = Outcome(txn.standing, txn.standing_reason)
+        else:
+            payable.setdefault((txn.serial, reference_key(txn.reference)), []).append(txn)
+    paid_by: dict[int, Txn] = {}
+    for key, candidates in payable.items():
+        entry = by_key.get(key)
+        if entry is not None:
+            paid_by[entry.id] = next((t for t in candidates if t.amount == entry.amount), candidates[0])
+    pairs = {txn.spot: entry for entry in entries if (txn := paid_by.get(entry.id))}
+    for key, candidates in payable.items():
+        for txn in candidates:
+            lines[txn.spot] = _paired(txn, pairs.get(txn.spot), by_key.get(key), paid_by)
+    for txn, earlier in repeats:
+        seen = lines[earlier.spot]
+        lines[txn.spot] = Outcome(
+            seen.cls,
+            f"same payment as statement #{earlier.statement} line {earlier.line}: {seen.reason}",
+            seen.entry,
+            earlier.spot,
+        )
+    logged: dict[int, Outcome] = {}
+    for entry in entries:
+        txn = paid_by.get(entry.id)
+        if txn is None:
+            logged[entry.id] = Outcome(
+                "unpaid", f"logged {format_amount(entry.amount)} at {entry.at}; no statement shows this payment"
+            )
+        else:
+            seen = lines[txn.spot]
+            logged[entry.id] = Outcome(
+                seen.cls, f"paid by txn {txn.txn_id} (statement #{txn.statement} line {txn.line})", entry.id, txn.spot
+            )
+    return lines, logged
+
+
+def _paired(txn: Txn, entry: Entry | None, holder: Entry | None, paid_by: dict[int, Txn]) -> Outcome:
+    """The outcome of a payment through a genuine code, given the log entry it pairs with (if any)."""
+    if entry is not None:
+        if txn.standing != "ok":
+            return Outcome(txn.standing, f"{txn.standing_reason}; it pays log entry #{entry.id}", entry.id)
+        if txn.amount == entry.amount:
+            return Outcome("matched", f"log entry #{entry.id}", entry.id)
+        return Outcome(
+            "amount_mismatch",
+            f"paid {format_amount(txn.amount)}, logged {format_amount(entry.amount)} (log entry #{entry.id})",
+            entry.id,
+        )
+    if txn.standing != "ok":
+        return Outcome(txn.standing, txn.standing_reason)
+    if holder is not None:
+        other = paid_by[holder.id]
+        return Outcome(
+            "unlogged",
+            f"a second payment for reference {txn.reference!r}: log entry #{holder.id} is paid by txn {other.txn_id}",
+        )
+    reference = f"reference {txn.reference!r}" if txn.reference else "an empty reference"
+    return Outcome("unlogged", f"no log entry for {code_id(txn.serial)} with {reference}")
+
+
+def summarize(classes: Sequence[str]) -> dict[str, int]:
+    """A count for every class, zeros included."""
+    return {cls: sum(1 for c in classes if c == cls) for cls in CLASSES}

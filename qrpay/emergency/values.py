@@ -1,0 +1,101 @@
+"""The emergency ledger's values: money in fen, payment times, and the text cells of its files."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from ..codes.record import clean_text
+
+MAX_REFERENCE = 100
+MAX_PAYER = 100
+MAX_TXN_ID = 100
+MAX_YUAN_DIGITS = 12
+
+_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
+_AMOUNT = re.compile(r"^(\d+)(?:\.(\d+))?$")
+
+# -- money ---------------------------------------------------------------------------------
+
+
+def parse_amount(text: str) -> int:
+    """Yuan as people write them (``120``, ``120.5``, ``1,200.00``, ``¥120``) in whole fen.
+
+    Exact: no floats. Raises ValueError with a sentence for anything that is not a positive
+    amount with at most two decimal places.
+    """
+    raw = unicodedata.normalize("NFKC", text).strip()
+    value = raw.lstrip("¥").strip()
+    if _GROUPED.match(value):
+        value = value.replace(",", "")
+    if value.startswith("-"):
+        raise ValueError(f"{raw!r} is negative; amounts collected are positive (refunds are not reconciled here)")
+    match = _AMOUNT.match(value)
+    if not match:
+        raise ValueError(f"{raw!r} is not an amount of yuan; write it like 120.00")
+    whole, cents = match.group(1), match.group(2) or ""
+    if len(cents) > 2:
+        raise ValueError(f"{raw!r} has {len(cents)} decimal places; amounts have at most 2 (fen), e.g. 120.50")
+    if len(whole.lstrip("0")) > MAX_YUAN_DIGITS:
+        raise ValueError(f"{raw!r} is too large; at most {MAX_YUAN_DIGITS} digits of yuan")
+    fen = int(whole) * 100 + int(cents.ljust(2, "0"))
+    if fen == 0:
+        raise ValueError(f"{raw!r} is zero; an amount collected must be more than 0.00")
+    return fen
+
+
+def format_amount(fen: int) -> str:
+    """Fen as yuan with two decimals: 12000 -> ``120.00``."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def from_decimal(amount: Decimal) -> int:
+    """Whole fen for a catalog limit (already checked to have at most two decimals)."""
+    return int(amount * 100)
+
+
+# -- time ----------------------------------------------------------------------------------
+
+
+def parse_time(text: str, tz: ZoneInfo) -> datetime:
+    """An ISO 8601 date and time of day; one without an offset is taken in *tz*."""
+    value = unicodedata.normalize("NFKC", text).strip()
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an ISO 8601 time; write it like 2024-05-01 14:30 or 2024-05-01T14:30:00+08:00"
+        ) from None
+    if not re.search(r"\d[T ]\d", value):
+        raise ValueError(f"{value!r} has no time of day; write it like {value} 14:30")
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=tz)
+    try:
+        return when.astimezone(tz).replace(microsecond=0)
+    except OverflowError:
+        raise ValueError(f"{value!r} is out of the range of dates qrpay can compare") from None
+
+
+def iso(when: datetime) -> str:
+    return when.isoformat(timespec="seconds")
+
+
+# -- text cells ----------------------------------------------------------------------------
+
+
+def clean_cell(value: str, *, field: str, limit: int, required: bool = True) -> str | None:
+    """A trimmed, NFC text cell; ``None`` when empty and not *required*."""
+    if not value.strip():
+        if required:
+            raise ValueError("nothing given; this value is required")
+        return None
+    return clean_text(value, field=field, limit=limit)
+
+
+def reference_key(reference: str) -> str:
+    """What two references must share to be the same: NFKC (full-width = half-width),
+    case-folded, whitespace collapsed. Bank systems often upper-case or widen what payers type."""
+    return " ".join(unicodedata.normalize("NFKC", reference).casefold().split())
