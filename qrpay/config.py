@@ -13,6 +13,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import platformdirs
+
 from .errors import InputError
 
 #: A placeholder on a reserved top-level domain, so a code minted on defaults can never
@@ -23,8 +25,8 @@ MAX_BASE_URL = 40
 
 
 def default_home() -> Path:
-    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "qrpay"
+    """The platform's folder for user data (``$XDG_DATA_HOME/qrpay`` on Linux)."""
+    return Path(platformdirs.user_data_dir("qrpay", appauthor=False))
 
 
 def check_base_url(url: str) -> str:

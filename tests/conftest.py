@@ -5,14 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from helpers import BASE_URL_24, Cli
 
 from qrpay import Qrpay, Settings
-from qrpay.cli import app
 from qrpay.emergency.log import CollectionLog
 from qrpay.keys import Keyring
-
-BASE_URL_24 = "https://pay.hz.gov.cn/q/"  # a realistic 24-character platform address
 
 
 @pytest.fixture
@@ -36,16 +33,6 @@ def desk(keyring: Keyring, home: Path):
     qrpay = Qrpay(Settings.load(home=home))
     yield qrpay
     qrpay.close()
-
-
-class Cli:
-    """Runs qrpay commands in-process, with stdout and stderr kept apart."""
-
-    def __init__(self) -> None:
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None):
-        return self.runner.invoke(app, [str(arg) for arg in args], input=input, catch_exceptions=False)
 
 
 @pytest.fixture

@@ -142,5 +142,6 @@ def log_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
                 )
                 for row in rows
             ],
+            right=("AMOUNT",),
         )
     )

@@ -11,8 +11,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 PDF_DPI = 200
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
@@ -22,14 +26,17 @@ PHOTO_SUFFIXES = frozenset(IMAGE_SUFFIXES | {".pdf"})
 SMALL_SIDE_PX = 1600
 
 
-def decode_image(image: object) -> list[str]:
+def decode_image(image: Image) -> list[str]:
     """Texts of every QR code zxing-cpp finds in a PIL image."""
     import zxingcpp
 
-    return [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+    return [
+        result.text
+        for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+    ]
 
 
-def _variants(grey: object) -> Iterator[object]:
+def _variants(grey: Image) -> Iterator[Image]:
     """Cleaned-up versions of a greyscale photo, cheapest first, each made only when asked for."""
     from PIL import Image, ImageFilter, ImageOps
 
@@ -44,7 +51,7 @@ def _variants(grey: object) -> Iterator[object]:
         yield grey.resize((grey.width * 2, grey.height * 2), Image.Resampling.BICUBIC)
 
 
-def decode_photo(image: object) -> list[str]:
+def decode_photo(image: Image) -> list[str]:
     """Texts of every QR code in a photo or scan: the image as it is, then, only if that finds
     nothing, its cleaned-up variants until one reads."""
     grey = image.convert("L")
@@ -56,7 +63,7 @@ def decode_photo(image: object) -> list[str]:
     return found
 
 
-def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> Iterator[object]:
+def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> Iterator[Image]:
     """Each page of a PDF (a path, or the file's bytes) as a greyscale PIL image."""
     import pypdfium2
 
@@ -79,7 +86,7 @@ def read_pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> list[list[str]
     return [decode_image(page) for page in pdf_pages(source, dpi)]
 
 
-def read_image_bytes(data: bytes, decode: Callable[[object], list[str]] = decode_image) -> list[str]:
+def read_image_bytes(data: bytes, decode: Callable[[Image], list[str]] = decode_image) -> list[str]:
     """Every QR payload in an encoded image (PNG, JPEG, ...), read by *decode*."""
     from PIL import Image, UnidentifiedImageError
 

@@ -42,7 +42,7 @@ def encode(payload: str, *, error: str = "M") -> Symbol:
         raise RenderError(f"cannot make a QR code of {len(payload)} characters at level {error} ({exc})") from None
     image = barcode.to_image(scale=1, add_quiet_zones=False)
     size = image.shape[0]
-    dark = bytes(memoryview(image)).translate(_DARK)
+    dark = bytes(memoryview(image)).translate(_DARK)  # type: ignore[arg-type]  # a buffer; the stubs omit it
     return Symbol(
         payload=payload,
         version=(size - 17) // 4,
