@@ -15,7 +15,6 @@ import zxingcpp
 
 from ..errors import RenderError
 
-QUIET_ZONE = 4  # modules, the minimum the standard asks for
 ERROR_LEVELS = ("L", "M", "Q", "H")
 _DARK = bytes([1] + [0] * 255)  # zxing-cpp paints dark modules 0 and light ones 255
 
