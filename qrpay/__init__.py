@@ -1,4 +1,17 @@
-"""qrpay: signed payment QR codes for a city's unified public payment platform."""
+"""qrpay: signed payment QR codes for a city's unified public payment platform.
+
+:class:`Qrpay` is the front door; the names below are what callers import. The layers, each
+importing only those below it (checked by import-linter; see docs/ARCHITECTURE.md)::
+
+    cli
+    batch | audit | demo | emergency.log | emergency.reconcile | emergency.kit
+    api (Qrpay)
+    verify | render | revocations | emergency.books
+    register | keys | qr | emergency.ledger | config
+    codes (catalog, token, paycode, record, seal)
+    fileio | clock
+    errors
+"""
 
 from .api import Qrpay
 from .codes.catalog import Catalog, Group, Item, load_catalog

@@ -104,10 +104,6 @@ class Qrpay:
         """The current day where the codes hang (the configured time zone)."""
         return self._today() if self._today is not None else clock.today(self.settings.tz)
 
-    def now(self) -> datetime:
-        """The current moment in the configured time zone, to the second."""
-        return clock.now(self.settings.tz)
-
     def transaction(self) -> AbstractContextManager[object]:
         """One register transaction: every write inside it is kept, or none is."""
         return self.register.transaction()
@@ -273,24 +269,24 @@ class Qrpay:
 
     # -- the register as a file, and the revocation list -----------------------------------
 
-    def backup(self, output: Path) -> dict[str, Any]:
+    def backup(self, output: Path | str) -> dict[str, Any]:
         """Copy the register to the new file *output*, consistent even while others write."""
-        target = self.register.backup(output)
+        target = self.register.backup(Path(output))
         return {"register": self.register.location, "backup": str(target), "bytes": target.stat().st_size}
 
-    def restore(self, source: Path) -> dict[str, str]:
+    def restore(self, source: Path | str) -> dict[str, str]:
         """Replace the register with the backup *source*; what it held is saved beside it first."""
-        kept = self.register.restore(source)
+        kept = self.register.restore(Path(source))
         return {"register": self.register.location, "restored_from": str(source), "previous_saved_to": str(kept)}
 
-    def export_revocations(self, output: Path) -> dict[str, Any]:
+    def export_revocations(self, output: Path | str) -> dict[str, Any]:
         """Write every revoked code to *output* as a list signed with the signing key."""
-        document = revocations.export(self.list_codes(revoked=True), self.keyring.signing_key, output)
+        document = revocations.export(self.list_codes(revoked=True), self.keyring.signing_key, Path(output))
         return {"path": str(output), **{key: document[key] for key in ("count", "kid", "generated_at")}}
 
-    def check_revocations(self, path: Path) -> revocations.Check:
+    def check_revocations(self, path: Path | str) -> revocations.Check:
         """Whether the revocation list at *path* is intact and signed by this keyring."""
-        return revocations.check(path, self.keyring)
+        return revocations.check(Path(path), self.keyring)
 
     def info(self) -> dict[str, Any]:
         """Every path and setting in use, and the keyring's state (never key material)."""
@@ -380,8 +376,8 @@ class Qrpay:
             layout,
             [self.view(code)] * copies,
             path,
-            font=font or self.settings.font,
-            emblem=emblem,
+            font=Path(font) if font else self.settings.font,
+            emblem=None if emblem is None else Path(emblem),
             scale=scale,
             data_uri=data_uri,
             record=lambda result: self.record_renders(layout.name, [(code, result.path, result.sha256)]),

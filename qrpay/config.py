@@ -17,6 +17,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import platformdirs
+
 from .errors import InputError
 
 #: A placeholder on a reserved top-level domain, so a code minted on defaults can never
@@ -30,8 +32,8 @@ _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
 def default_home() -> Path:
-    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data) / "qrpay"
+    """The platform's folder for user data (``$XDG_DATA_HOME/qrpay`` on Linux)."""
+    return Path(platformdirs.user_data_dir("qrpay", appauthor=False))
 
 
 def _ascii_host(host: str, url: str) -> None:

@@ -17,14 +17,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from typer.testing import CliRunner
+from helpers import BASE_URL_24, Cli
 
 from qrpay import Qrpay, Settings
-from qrpay.cli import app
 from qrpay.emergency.log import CollectionLog
 from qrpay.keys import Keyring
 
-BASE_URL_24 = "https://pay.hz.gov.cn/q/"  # a realistic 24-character platform address
 TEST_SERVER = "QRPAY_TEST_DATABASE_URL"
 os.environ.pop("QRPAY_DATABASE_URL", None)  # a developer's own shared register is never touched
 
@@ -99,16 +97,6 @@ def register_rows(home: Path) -> dict[str, list[tuple]]:
     with Qrpay(Settings.load(home=home)) as qrpay:
         db = qrpay.register.db
         return {table: [tuple(row) for row in db.execute(f"SELECT * FROM {table} ORDER BY 1, 2")] for table in TABLES}
-
-
-class Cli:
-    """Runs qrpay commands in-process, with stdout and stderr kept apart."""
-
-    def __init__(self) -> None:
-        self.runner = CliRunner()
-
-    def __call__(self, *args: str, input: str | None = None):
-        return self.runner.invoke(app, [str(arg) for arg in args], input=input, catch_exceptions=False)
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
-"""The Python API: minting, idempotency, verification statuses, rotation and revocation."""
+"""The Python API: minting, idempotency, rotation, revocation and listing (verdicts: test_verify.py)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
-from conftest import BASE_URL_24
+from helpers import BASE_URL_24, in_months, today
 
-from qrpay import InputError, KeyringError, NotFoundError, Qrpay, RegisterError, Settings
+from qrpay import InputError, KeyringError, NotFoundError, Qrpay, Settings
 from qrpay.keys import Keyring
 
 pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
@@ -31,7 +31,7 @@ def test_minting_the_same_purpose_returns_the_existing_code(desk):
     scene, _ = desk.mint_scene("09", "window 3")
     assert desk.mint_scene("9", "  window   3 ") == (scene, False)  # same item, same normalised scene
     assert desk.mint_scene("09", "window 4")[0].serial != scene.serial
-    window = dict(valid_from="2030-01-01", valid_until="2030-01-31")
+    window = dict(valid_from=in_months(1), valid_until=in_months(2))
     assert desk.mint_open("06", **window)[0] == desk.mint_open("06", **window)[0]
     assert desk.mint_open("06")[0].serial != desk.mint_open("06", **window)[0].serial
     assert count(desk) == 5
@@ -44,28 +44,6 @@ def test_after_revocation_the_same_purpose_mints_a_new_code(desk):
     assert created and new.serial != old.serial
     assert desk.verify(old.payload).status == "revoked"
     assert desk.verify(new.payload).status == "genuine"
-
-
-def test_revoked_codes_report_when_and_why(desk):
-    code, _ = desk.mint_scene("09", "window 3")
-    revoked = desk.revoke(code.id, "sticker pasted over")
-    verdict = desk.verify(code.payment_code)
-    assert verdict.status == "revoked" and "sticker pasted over" in verdict.reason
-    assert revoked.revoked_at
-    with pytest.raises(RegisterError, match="already revoked"):
-        desk.revoke(code.id, "again")
-
-
-def test_validity_window_gives_expired_and_not_yet_valid(desk, monkeypatch):
-    code, _ = desk.mint_open("06", valid_from="2030-03-01", valid_until="2030-03-31")
-    for today, status in (
-        (date(2030, 2, 28), "not-yet-valid"),
-        (date(2030, 3, 1), "genuine"),
-        (date(2030, 3, 31), "genuine"),
-        (date(2030, 4, 1), "expired"),
-    ):
-        monkeypatch.setattr(desk, "today", lambda today=today: today)
-        assert desk.verify(code.payload).status == status
 
 
 def test_rotation_keeps_old_codes_verifying_and_new_codes_use_the_new_key(desk, home):
@@ -87,48 +65,6 @@ def test_retiring_a_key_makes_its_codes_unknown_key_and_is_refused_while_codes_a
     desk.retire_key(1, force=True)
     verdict = desk.verify(code.payload)
     assert verdict.status == "unknown-key" and "retired" in verdict.reason
-
-
-def test_forged_codes(desk, tmp_path, monkeypatch):
-    code, _ = desk.mint_scene("09", "window 3")
-    monkeypatch.delenv("QRPAY_DATABASE_URL", raising=False)  # the forger has a register of his own
-    other = Qrpay(Settings.load(home=tmp_path / "elsewhere", base_url=BASE_URL_24))
-    Keyring.init(other.settings.keyring_path)
-    fake, _ = other.mint_scene("09", "window 3")  # same serial, same key id, different secret
-    assert desk.verify(fake.payload).status == "forged"
-    lookalike = code.payload.replace("pay.hz.gov.cn", "pay-hz.gov.cn.example")
-    verdict = desk.verify(lookalike)
-    assert verdict.status == "forged" and "does not lead to the platform" in verdict.reason
-    other.close()
-
-
-@pytest.mark.parametrize(
-    "text, status",
-    [
-        ("", "malformed"),
-        ("hello", "malformed"),
-        ("1234 5678", "malformed"),
-        ("2090 0000 0107", "malformed"),
-        ("https://pay.hz.gov.cn/q/", "malformed"),
-    ],
-)
-def test_inputs_that_are_not_codes_are_malformed(desk, text, status):
-    assert desk.verify(text).status == status
-
-
-def test_valid_payment_code_or_token_unknown_to_this_register_is_not_found(desk, tmp_path):
-    from qrpay.codes import paycode, token
-
-    assert desk.verify(paycode.make("scene", 9, 4242)).status == "not-found"
-    signed = token.sign(token.Claims("scene", 1, 9, 4242), desk.keyring.signing_key.secret)
-    assert desk.verify(signed).status == "not-found"
-
-
-def test_unknown_key_id(desk):
-    from qrpay.codes import token
-
-    signed = token.sign(token.Claims("scene", 9, 9, 1), b"z" * 32)
-    assert desk.verify(signed).status == "unknown-key"
 
 
 @pytest.mark.parametrize(
@@ -187,6 +123,6 @@ def test_register_records_named_migrations_and_uses_wal(desk, engine):
 def test_open_code_validity_is_inside_the_signed_token(desk):
     from qrpay.codes import token
 
-    code, _ = desk.mint_open("07", valid_from=date.today() + timedelta(days=1), valid_until="2030-01-31")
+    code, _ = desk.mint_open("07", valid_from=today() + timedelta(days=1), valid_until=in_months(2))
     claims = token.parse(code.token)
     assert (claims.valid_from, claims.valid_until) == (code.valid_from, code.valid_until)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 import zxingcpp
-from conftest import BASE_URL_24, Cli
+from helpers import BASE_URL_24, Cli, assert_one_error_line
 from PIL import Image, ImageFilter
 
 from qrpay import Qrpay, Settings
@@ -299,9 +299,7 @@ def test_a_file_with_no_code_exits_1(field, tmp_path):
 def test_nothing_to_audit_is_an_error(field, tmp_path, make, fragment):
     (tmp_path / "readme.txt").write_text("no photos yet")
     result = run(field, make(tmp_path))
-    assert result.exit_code == 2 and result.stdout == ""
-    [line] = result.stderr.splitlines()
-    assert line.startswith("Error: ") and fragment in line
+    assert_one_error_line(result, fragment, stdout_empty=True)
 
 
 def test_without_a_keyring_nothing_is_read(field, tmp_path):

@@ -9,6 +9,7 @@ import sqlite3
 
 import pytest
 from conftest import register_rows
+from helpers import assert_one_error_line
 
 from qrpay import Qrpay, RegisterError, Settings
 from qrpay.register import store as register_module
@@ -60,7 +61,7 @@ def test_backup_never_overwrites_and_refuses_impossible_targets(keyed, desk, tmp
         (tmp_path / "f").write_bytes(b"a file")
     before = sorted(os.listdir(tmp_path))
     result = keyed("backup", "-o", target)
-    assert result.exit_code == 2 and result.stderr.startswith("Error: ") and len(result.stderr.splitlines()) == 1
+    assert_one_error_line(result)
     assert sorted(os.listdir(tmp_path)) == before
     if case == "exists":
         assert target.read_bytes() == b"precious"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
+from helpers import in_months
 
 from qrpay import InputError, Qrpay
 from qrpay.batch import read_requests, run
@@ -171,9 +173,10 @@ def test_web_batch_writes_one_png_per_code_and_a_manifest_of_digests(cli, desk, 
 
 
 def test_unified_rows_name_the_group_and_open_rows_carry_dates(desk, tmp_path):
+    start, end = in_months(1), in_months(12)
     rows = [
         ["traffic-fine", "", "unified", "", ""],
-        ["06", "", "open", "2030-01-01", "2030-12-31"],
+        ["06", "", "open", start.isoformat(), end.isoformat()],
         ["education", "", "UNIFIED", "", ""],
     ]
     source = write_csv(tmp_path / "codes.csv", rows, header=("item", "scene", "kind", "valid_from", "valid_until"))
@@ -183,10 +186,10 @@ def test_unified_rows_name_the_group_and_open_rows_carry_dates(desk, tmp_path):
         ("open", "06"),
         ("unified", "education"),
     ]
-    assert requests[1].purpose.valid_until.isoformat() == "2030-12-31"
+    assert requests[1].purpose.valid_until == end
     codes = desk.mint_many(r.purpose for r in requests)
     assert codes[0][0] == desk.mint_unified("traffic-fine")[0]
-    assert codes[1][0] == desk.mint_open("06", "2030-01-01", "2030-12-31")[0]
+    assert codes[1][0] == desk.mint_open("06", start, end)[0]
 
 
 def test_gbk_files_and_unknown_columns(desk, tmp_path):
@@ -201,8 +204,9 @@ def test_gbk_files_and_unknown_columns(desk, tmp_path):
 
 
 def test_the_sample_csv_prints_on_every_template(desk, out):
+    on_a_day_its_dates_allow = Qrpay(desk.settings, today=lambda: date(2026, 1, 1))  # the file's dates are fixed
     for template, output in (("labels-a4", out / "labels.pdf"), ("web", out / "web")):
-        batch = run(desk, SAMPLE, template, output)
+        batch = run(on_a_day_its_dates_allow, SAMPLE, template, output)
         assert len(batch.codes) == 16 and batch.checked
     assert count_codes(desk) == 16
 

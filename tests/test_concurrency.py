@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import BASE_URL_24
+from helpers import BASE_URL_24
 
 from qrpay import Qrpay, Settings
 from qrpay.keys import Keyring

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import in_months
 
 from qrpay.emergency.kit import make_kit
 from qrpay.errors import InputError
@@ -73,7 +74,7 @@ def test_a_second_kit_reuses_the_codes_and_gives_the_same_bytes(default_kit, tmp
 
 
 def test_items_and_a_validity_window_choose_the_codes(cli, desk, tmp_path):
-    start, end = desk.today(), desk.today().replace(year=desk.today().year + 1)
+    start, end = desk.today(), in_months(12, desk.today())
     out = tmp_path / "kit.pdf"
     result = cli(
         "emergency",

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import BASE_URL_24
+from helpers import BASE_URL_24, assert_one_error_line
 from typer.testing import CliRunner
 
 import qrpay
@@ -37,15 +37,6 @@ def run(home: Path, *args: str):
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
-
-
-def one_error_line(result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.stdout + result.stderr
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +132,7 @@ def test_a_bad_register_file_is_refused_by_name_and_left_exactly_as_it_was(name,
         ["revoke", code.id, "--reason", "test"],
         ["backup", "-o", tmp_path / "b"],
     ):
-        one_error_line(run(home, *args), str(register), fragment)
+        assert_one_error_line(run(home, *args), str(register), fragment)
         assert snapshot(home) == before, args
     assert not (tmp_path / "b").exists()
 
@@ -149,7 +140,7 @@ def test_a_bad_register_file_is_refused_by_name_and_left_exactly_as_it_was(name,
 def test_a_healthy_register_opens_and_nothing_else_is_left_beside_it(template, home):
     (home / "register.sqlite3").write_bytes(template["bytes"])
     result = run(home, "list")
-    assert result.exit_code == 0 and result.stdout.count("\n") == 40
+    assert result.exit_code == 0 and result.stdout.count("\n") == 41  # a header row and 40 codes
     assert sorted(os.listdir(home)) == ["keyring.json", "register.sqlite3"]
 
 
@@ -200,14 +191,14 @@ def _read_only_checks(home: Path, template: dict, fragment: str) -> None:
     """Reads answer, writes fail with one line naming the fix, and nothing changes on disk."""
     before = snapshot(home)
     code = template["codes"][3]
-    assert run(home, "list").stdout.count("\n") == 40
+    assert run(home, "list").stdout.count("\n") == 41  # a header row and 40 codes
     assert code.payment_code in run(home, "show", code.id).stdout
     for form in (code.payload, code.payment_code):
         assert run(home, "verify", form).exit_code == 0
     again = run(home, "mint", "scene", "--item", "09", "--scene", "window 3")
     assert again.exit_code == 0 and code.id in again.stdout  # the same purpose is only a read
     for args in (["mint", "scene", "--item", "09", "--scene", "window 99"], ["revoke", code.id, "--reason", "test"]):
-        one_error_line(run(home, *args), "cannot change register", "read-only", fragment)
+        assert_one_error_line(run(home, *args), "cannot change register", "read-only", fragment)
     assert snapshot(home) == before
     assert sorted(os.listdir(home)) == sorted(before)
 
@@ -248,7 +239,7 @@ def test_a_read_only_register_from_an_older_qrpay_says_it_needs_upgrading(templa
     db.commit()
     db.close()
     register.chmod(0o444)
-    one_error_line(run(home, "list"), "needs upgrading", f"chmod u+w {register}")
+    assert_one_error_line(run(home, "list"), "needs upgrading", f"chmod u+w {register}")
 
 
 # -- as a user without write permission (root ignores permissions, so drop to nobody) -------
@@ -316,7 +307,7 @@ def test_another_users_register_in_a_folder_they_cannot_write_reads_for_real(tem
     )
     (listed, verified, shown, minted) = found
     assert all(crash is None for *_, crash in found), found
-    assert listed[0] == 0 and listed[1].count("\n") == 40
+    assert listed[0] == 0 and listed[1].count("\n") == 41  # a header row and 40 codes
     assert verified[0] == 0 and shown[0] == 0
     assert minted[0] == 2 and "read-only" in minted[2] and len(minted[2].splitlines()) == 1
     assert snapshot(shared_home) == before
@@ -340,5 +331,5 @@ def test_a_home_that_is_a_file_or_a_register_that_is_a_folder_is_one_clean_error
         (tmp_path / "afile" / "sub", "is a file, not a folder"),
         (tmp_path / "home", "Is a directory"),
     ):
-        one_error_line(run(home, "list"), fragment)
+        assert_one_error_line(run(home, "list"), fragment)
     assert (tmp_path / "afile").read_text() == "not a folder"

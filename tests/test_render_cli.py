@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import assert_one_error_line
 from PIL import Image
 
 from qrpay import Qrpay, Settings
@@ -115,10 +116,7 @@ def test_bad_input_is_one_error_line_exit_2_and_nothing_written(cli, desk, scene
     }
     before = files_in(workdir)
     result = cli("render", scene.id, *(arg.format(**values) for arg in args))
-    assert result.exit_code == 2
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: ") and message in lines[0], result.stderr
-    assert result.stdout == ""
+    assert_one_error_line(result, message, stdout_empty=True)
     assert files_in(workdir) == before
     assert desk.register.renders(scene.serial) == []
 
@@ -126,8 +124,7 @@ def test_bad_input_is_one_error_line_exit_2_and_nothing_written(cli, desk, scene
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc, where nobody may create files")
 def test_unwritable_folder_is_an_error(cli, desk, scene, workdir):
     result = cli("render", scene.id, "-t", "poster-a4", "-o", "/proc/poster.pdf")
-    assert result.exit_code == 2 and result.stderr.startswith("Error: cannot write /proc/poster.pdf")
-    assert len(result.stderr.splitlines()) == 1
+    assert assert_one_error_line(result).startswith("Error: cannot write /proc/poster.pdf")
     assert not Path("/proc/poster.pdf").exists() and desk.register.renders(scene.serial) == []
 
 

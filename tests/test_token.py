@@ -1,7 +1,7 @@
 from datetime import date
 
 import pytest
-from conftest import BASE_URL_24
+from helpers import BASE_URL_24
 
 from qrpay import MalformedToken
 from qrpay.codes import token

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
+from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit
 
 revocations_app = typer.Typer(help="The signed list of revoked codes, for the payment platform.", no_args_is_help=True)
 app.add_typer(revocations_app, name="revocations")
@@ -21,10 +21,7 @@ def backup(
 ) -> None:
     """Copy the register to a new file, consistent even while others use it."""
     done = desk(ctx).backup(output)
-    if json_out:
-        emit_json(done)
-    else:
-        typer.echo(f"Backed up {done['register']} to {done['backup']} ({done['bytes']} bytes).")
+    emit(json_out, done, f"Backed up {done['register']} to {done['backup']} ({done['bytes']} bytes).")
 
 
 @app.command()
@@ -35,12 +32,8 @@ def restore(
 ) -> None:
     """Replace the register with a backup; the current one is kept beside it first. Stop other qrpay runs before."""
     done = desk(ctx).restore(source)
-    if json_out:
-        emit_json(done)
-    else:
-        typer.echo(
-            f"Restored {done['register']} from {source}; what it held before is saved in {done['previous_saved_to']}."
-        )
+    saved = done["previous_saved_to"]
+    emit(json_out, done, f"Restored {done['register']} from {source}; what it held before is saved in {saved}.")
 
 
 @revocations_app.command("export")
@@ -51,10 +44,7 @@ def export(
 ) -> None:
     """Write every revoked code (id, payment code, token hash, time, reason), signed."""
     summary = desk(ctx).export_revocations(output)
-    if json_out:
-        emit_json(summary)
-    else:
-        typer.echo(f"Wrote {summary['count']} revoked code(s) to {output}, signed with key {summary['kid']}.")
+    emit(json_out, summary, f"Wrote {summary['count']} revoked code(s) to {output}, signed with key {summary['kid']}.")
 
 
 @revocations_app.command("verify")
@@ -65,9 +55,6 @@ def verify(
 ) -> None:
     """Check a revocation list's signature: exit 0 if intact, 1 if changed or not signed by this keyring."""
     result = desk(ctx).check_revocations(path)
-    if json_out:
-        emit_json(result.to_dict())
-    else:
-        typer.echo(f"{'VALID' if result.valid else 'INVALID'}  {path}\n  {result.reason}")
+    emit(json_out, result.to_dict(), f"{'VALID' if result.valid else 'INVALID'}  {path}\n  {result.reason}")
     if not result.valid:
         raise typer.Exit(EXIT_NEGATIVE)

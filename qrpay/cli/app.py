@@ -156,4 +156,12 @@ def emit_json(data: object) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
+def emit(json_out: bool, data: object, line: str) -> None:
+    """*data* as JSON with ``--json``, else *line* for people."""
+    if json_out:
+        emit_json(data)
+    else:
+        typer.echo(line)
+
+
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON only on stdout.")]

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from ..audit import Audit, audit
-from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
+from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit
 
 
 def audit_text(report: Audit) -> str:
@@ -24,8 +24,8 @@ def audit_text(report: Audit) -> str:
             if not verdict.genuine and shown:
                 lines.append(f"  {'':<13}  {verdict.reason}")
     counts = ", ".join(f"{status} {count}" for status, count in report.summary.items() if count)
-    verdict = "Every code is genuine." if report.clean else "NOT ALL GENUINE: act on the files above."
-    return "\n".join([*lines, "", f"{len(report.files)} file(s): {counts}", verdict])
+    closing = "Every code is genuine." if report.clean else "NOT ALL GENUINE: act on the files above."
+    return "\n".join([*lines, "", f"{len(report.files)} file(s): {counts}", closing])
 
 
 @app.command("audit")
@@ -43,9 +43,6 @@ def audit_command(
 ) -> None:
     """Check every code in photos of posters: exit 0 only when all are genuine, 1 otherwise."""
     report = audit(desk(ctx), paths)
-    if json_out:
-        emit_json(report.to_dict())
-    else:
-        typer.echo(audit_text(report))
+    emit(json_out, report.to_dict(), audit_text(report))
     if not report.clean:
         raise typer.Exit(EXIT_NEGATIVE)

@@ -13,7 +13,7 @@ import typer
 
 from ..batch import MANIFEST, Batch, run
 from ..render.many import Progress
-from .app import JsonFlag, app, desk, emit_json
+from .app import JsonFlag, app, desk, emit
 
 
 @contextmanager
@@ -23,7 +23,7 @@ def progress_bar(quiet: bool) -> Iterator[Progress | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, TaskID, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
 
     # refreshed by hand: no refresh thread may run while the drawing processes fork
@@ -35,7 +35,7 @@ def progress_bar(quiet: bool) -> Iterator[Progress | None]:
         console=Console(stderr=True),
         auto_refresh=False,
     )
-    stages: dict[str, int] = {}
+    stages: dict[str, TaskID] = {}
 
     def tell(stage: str, done: int, total: int) -> None:
         if stage not in stages:
@@ -97,7 +97,4 @@ def batch(
     qrpay = desk(ctx)
     with terminate_as_interrupt(), progress_bar(quiet) as progress:
         result = run(qrpay, csv_file, template, output, encoding=encoding, check=not no_check, progress=progress)
-    if json_out:
-        emit_json(result.to_dict())
-    else:
-        typer.echo(summary(result))
+    emit(json_out, result.to_dict(), summary(result))

@@ -10,7 +10,8 @@ from ..api import Qrpay
 from ..codes import token
 from ..codes.record import Code
 from ..verify import Verdict
-from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
+from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit, emit_json
+from .tables import text_table
 
 mint_app = typer.Typer(help="Mint a code (or get back the live one for the same purpose).", no_args_is_help=True)
 app.add_typer(mint_app, name="mint")
@@ -95,10 +96,9 @@ def verify(
     """Check codes: exit 0 only when every input is genuine, 1 otherwise."""
     qrpay = desk(ctx)
     verdicts = [verdict for text in inputs for verdict in qrpay.verify_input(text)]
-    if json_out:
-        emit_json([verdict.to_dict() for verdict in verdicts])
-    else:
-        typer.echo("\n".join(verdict_line(verdict) for verdict in verdicts))
+    emit(
+        json_out, [verdict.to_dict() for verdict in verdicts], "\n".join(verdict_line(verdict) for verdict in verdicts)
+    )
     if not all(verdict.genuine for verdict in verdicts):
         raise typer.Exit(EXIT_NEGATIVE)
 
@@ -113,10 +113,7 @@ def revoke(
     """Revoke a code: it verifies as revoked from now on, and a new one can be minted."""
     qrpay = desk(ctx)
     code = qrpay.revoke(code_id, reason)
-    if json_out:
-        emit_json(qrpay.describe(code))
-    else:
-        typer.echo(f"Revoked {code.id} at {code.revoked_at}: {code.revoked_reason}")
+    emit(json_out, qrpay.describe(code), f"Revoked {code.id} at {code.revoked_at}: {code.revoked_reason}")
 
 
 @app.command("list")
@@ -138,13 +135,17 @@ def list_codes(
     if json_out:
         emit_json([qrpay.describe(code) for code in codes])
         return
+    if not codes:
+        typer.echo("No codes match.", err=True)
+        return
+    rows = []
     for code in codes:
         info = qrpay.describe(code)
         label = code.scene or (info["group"] if code.kind == "unified" else "")
-        state = "revoked" if code.revoked else "live"
-        typer.echo(f"{code.id}  {code.kind:<7}  {info['item'] or '--'}  {code.payment_code}  {state:<7}  {label}")
-    if not codes:
-        typer.echo("No codes match.", err=True)
+        rows.append(
+            (code.id, code.kind, info["item"] or "--", code.payment_code, "revoked" if code.revoked else "live", label)
+        )
+    typer.echo(text_table(("ID", "KIND", "ITEM", "PAYMENT CODE", "STATE", "FOR"), rows))
 
 
 @app.command()

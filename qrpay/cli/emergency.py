@@ -21,6 +21,17 @@ log_app = typer.Typer(
     help="The collection log: what counters took while the platform was out of reach.", no_args_is_help=True
 )
 emergency_app.add_typer(log_app, name="log")
+#: The collection log as a table: heading, and the field of each entry under it.
+LOG_COLUMNS = {
+    "#": "id",
+    "CODE": "code",
+    "ITEM": "item",
+    "AMOUNT": "amount",
+    "REFERENCE": "reference",
+    "PAYER": "payer",
+    "AT": "at",
+    "STATUS": "status",
+}
 
 
 @emergency_app.command("kit")
@@ -126,21 +137,5 @@ def log_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     if not rows:
         typer.echo("Nothing logged yet.", err=True)
         return
-    typer.echo(
-        text_table(
-            ("#", "CODE", "ITEM", "AMOUNT", "REFERENCE", "PAYER", "AT", "STATUS"),
-            [
-                (
-                    row["id"],
-                    row["code"],
-                    row["item"],
-                    row["amount"],
-                    row["reference"],
-                    row["payer"],
-                    row["at"],
-                    row["status"],
-                )
-                for row in rows
-            ],
-        )
-    )
+    table = [[row[key] for key in LOG_COLUMNS.values()] for row in rows]
+    typer.echo(text_table(tuple(LOG_COLUMNS), table, right=("AMOUNT",)))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .app import JsonFlag, app, desk, emit_json
+from .app import JsonFlag, app, desk, emit, emit_json
 
 keys_app = typer.Typer(help="Create, rotate, list and retire signing keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -16,20 +16,18 @@ app.add_typer(keys_app, name="keys")
 def init(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Create the keyring (owner-only file) with its first key. Never overwrites one."""
     ring = desk(ctx).init_keyring()
-    if json_out:
-        emit_json({"path": str(ring.path), "kid": ring.signing_key.kid})
-    else:
-        typer.echo(f"Created keyring {ring.path} with key {ring.signing_key.kid}. Back it up somewhere safe.")
+    emit(
+        json_out,
+        {"path": str(ring.path), "kid": ring.signing_key.kid},
+        f"Created keyring {ring.path} with key {ring.signing_key.kid}. Back it up somewhere safe.",
+    )
 
 
 @keys_app.command("rotate")
 def rotate(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Add a new key that signs from now on; older keys keep verifying."""
     key = desk(ctx).rotate_key()
-    if json_out:
-        emit_json(key.public_dict())
-    else:
-        typer.echo(f"Key {key.kid} now signs new codes; earlier keys still verify until retired.")
+    emit(json_out, key.public_dict(), f"Key {key.kid} now signs new codes; earlier keys still verify until retired.")
 
 
 @keys_app.command("list")
@@ -53,7 +51,4 @@ def retire(
 ) -> None:
     """Stop a key verifying: codes it signed will read as unknown-key."""
     key = desk(ctx).retire_key(kid, force=force)
-    if json_out:
-        emit_json(key.public_dict())
-    else:
-        typer.echo(f"Key {key.kid} retired; codes it signed no longer verify.")
+    emit(json_out, key.public_dict(), f"Key {key.kid} retired; codes it signed no longer verify.")

@@ -9,7 +9,7 @@ import typer
 
 from ..emergency.reconcile import Report, reconcile
 from ..fileio import check_writable_target
-from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
+from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit
 from .tables import text_table
 
 Encoding = Annotated[
@@ -42,6 +42,7 @@ def report_text(report: Report) -> str:
             )
             for row in report.rows
         ],
+        right=("AMOUNT", "LOGGED"),
     )
     counts = "  ".join(f"{cls} {count}" for cls, count in report.summary.items())
     verdict = "Everything matched." if report.clean else "Discrepancies found."
@@ -65,9 +66,6 @@ def reconcile_command(
     if output is not None:
         report.write_csv(output)
         typer.echo(f"Report written to {output}", err=True)
-    if json_out:
-        emit_json(report.to_dict())
-    else:
-        typer.echo(report_text(report))
+    emit(json_out, report.to_dict(), report_text(report))
     if not report.clean:
         raise typer.Exit(EXIT_NEGATIVE)

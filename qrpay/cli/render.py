@@ -9,7 +9,7 @@ import typer
 
 from ..demo import run_demo
 from ..render import Rendered
-from .app import JsonFlag, app, desk, emit_json
+from .app import JsonFlag, app, desk, emit, emit_json
 
 
 def rendered_line(result: Rendered) -> str:
@@ -45,10 +45,7 @@ def render(
 ) -> None:
     """Render a code with a template; the file is decoded again before success is reported."""
     result = desk(ctx).render(code_id, template, output, emblem=emblem, scale=scale, data_uri=data_uri, font=font)
-    if json_out:
-        emit_json(result.to_dict())
-    else:
-        typer.echo(rendered_line(result))
+    emit(json_out, result.to_dict(), rendered_line(result))
 
 
 @app.command()
@@ -59,7 +56,7 @@ def templates(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         emit_json([template.to_dict() for template in found])
         return
     for template in found:
-        size = f"QR {template.qr.size:g} mm" if template.format == "pdf" else f"{template.web.module_px} px/module"
+        size = f"{template.web.module_px} px/module" if template.web is not None else f"QR {template.qr.size:g} mm"
         typer.echo(
             f"{template.name:<14} {template.format:<4} {size:<14} min module {template.qr.min_module:.1f} mm  {template.title}"
         )
@@ -79,7 +76,8 @@ def demo(
         typer.echo(
             f"Created keyring {result.keyring_created} for the demo; back it up if you keep these codes.", err=True
         )
-    if json_out:
-        emit_json([{"path": str(r.path), "id": r.ids[0], "template": r.template} for r in result.files])
-    else:
-        typer.echo("\n".join(rendered_line(r) for r in result.files))
+    emit(
+        json_out,
+        [{"path": str(r.path), "id": r.ids[0], "template": r.template} for r in result.files],
+        "\n".join(rendered_line(r) for r in result.files),
+    )

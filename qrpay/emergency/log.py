@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from .. import clock
 from ..api import Qrpay
 from ..codes.catalog import Item
 from ..codes.record import Code
@@ -138,7 +139,7 @@ class CollectionLog:
             line, "payer", clean_cell, cells.get("payer", ""), field="payer", limit=MAX_PAYER, required=False
         )
         at = problems.value(line, "at", self._time, cells.get("at", ""))
-        when = at or self.qrpay.now()
+        when = at or clock.now(self.qrpay.settings.tz)
         code = problems.value(line, "code", self._open_code, cells.get("code", ""), when)
         if code is not None and amount is not None:
             problems.value(line, "amount", _within_limits, amount, self.qrpay.subject(code))
@@ -161,7 +162,7 @@ class CollectionLog:
         if not text.strip():
             return None
         when = parse_time(text, self.qrpay.settings.tz)
-        if when > self.qrpay.now() + FUTURE_SLACK:
+        if when > clock.now(self.qrpay.settings.tz) + FUTURE_SLACK:
             raise ValueError(f"{iso(when)} is in the future; give the time the money was taken")
         return when
 

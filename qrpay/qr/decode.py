@@ -11,8 +11,12 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 PDF_DPI = 200
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
@@ -38,14 +42,17 @@ def _check_pixels(width: float, height: float, what: str) -> None:
         )
 
 
-def decode_image(image: object) -> list[str]:
+def decode_image(image: Image) -> list[str]:
     """Texts of every QR code zxing-cpp finds in a PIL image."""
     import zxingcpp
 
-    return [result.text for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
+    return [
+        result.text
+        for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode))
+    ]
 
 
-def _variants(grey: object) -> Iterator[object]:
+def _variants(grey: Image) -> Iterator[Image]:
     """Cleaned-up versions of a greyscale photo, cheapest first, each made only when asked for."""
     from PIL import Image, ImageFilter, ImageOps
 
@@ -60,7 +67,7 @@ def _variants(grey: object) -> Iterator[object]:
         yield grey.resize((grey.width * 2, grey.height * 2), Image.Resampling.BICUBIC)
 
 
-def decode_photo(image: object) -> list[str]:
+def decode_photo(image: Image) -> list[str]:
     """Texts of every QR code in a photo or scan: the image as it is, then, only if that finds
     nothing, its cleaned-up variants until one reads."""
     grey = image.convert("L")
@@ -72,7 +79,7 @@ def decode_photo(image: object) -> list[str]:
     return found
 
 
-def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> Iterator[object]:
+def pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> Iterator[Image]:
     """Each page of a PDF (a path, or the file's bytes) as a greyscale PIL image."""
     import pypdfium2
 
@@ -98,7 +105,7 @@ def read_pdf_pages(source: Path | bytes, dpi: float = PDF_DPI) -> list[list[str]
     return [decode_image(page) for page in pdf_pages(source, dpi)]
 
 
-def read_image_bytes(data: bytes, decode: Callable[[object], list[str]] = decode_image) -> list[str]:
+def read_image_bytes(data: bytes, decode: Callable[[Image], list[str]] = decode_image) -> list[str]:
     """Every QR payload in an encoded image (PNG, JPEG, ...), read by *decode*."""
     from PIL import Image, UnidentifiedImageError
 

@@ -15,7 +15,6 @@ import zxingcpp
 
 from ..errors import RenderError
 
-QUIET_ZONE = 4  # modules, the minimum the standard asks for
 ERROR_LEVELS = ("L", "M", "Q", "H")
 _DARK = bytes([1] + [0] * 255)  # zxing-cpp paints dark modules 0 and light ones 255
 
@@ -42,7 +41,7 @@ def encode(payload: str, *, error: str = "M") -> Symbol:
         raise RenderError(f"cannot make a QR code of {len(payload)} characters at level {error} ({exc})") from None
     image = barcode.to_image(scale=1, add_quiet_zones=False)
     size = image.shape[0]
-    dark = bytes(memoryview(image)).translate(_DARK)
+    dark = bytes(memoryview(image)).translate(_DARK)  # type: ignore[arg-type]  # a buffer; the stubs omit it
     return Symbol(
         payload=payload,
         version=(size - 17) // 4,

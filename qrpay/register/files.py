@@ -130,7 +130,7 @@ def build_new(path: Path, fill: Callable[[sqlite3.Connection], None]) -> bool:
 
     Returns False, replacing nothing, when *path* exists by then. Nobody ever sees half a file.
     """
-    check_writable_target(path)
+    check_writable_target(path, own=True)  # qrpay's own file: a racing process may have just made it
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
