@@ -8,6 +8,7 @@ import typer
 
 from ..api import Qrpay, Verdict
 from ..codes.record import Code
+from ..render.sample import SAMPLE_WARNING, is_sample
 from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
 
 mint_app = typer.Typer(help="Mint a code (or get back the live one for the same purpose).", no_args_is_help=True)
@@ -32,6 +33,8 @@ def code_lines(qrpay: Qrpay, code: Code) -> list[str]:
 
 
 def show_minted(ctx: typer.Context, qrpay: Qrpay, code: Code, new: bool, json_out: bool) -> None:
+    if is_sample(code.payload):
+        typer.echo(SAMPLE_WARNING, err=True)
     if json_out:
         emit_json({**qrpay.describe(code), "new": new})
         return
