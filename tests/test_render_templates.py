@@ -112,6 +112,24 @@ def test_a_template_name_cannot_leave_the_templates_folder():
             r"values\.name would hide the code's own field",
         ),
         (("title", "title = = "), r"not valid TOML"),
+        (
+            (
+                "min_module_mm = 0.5",
+                'min_module_mm = 0.5\n[[text]]\ntext = "a"\nx_mm = 1\ny_mm = 1\nsize_pt = 9\nbold = "no"',
+            ),
+            r"text\[0\]\.bold must be true or false, got 'no' \(text\)",
+        ),
+        (
+            ("min_module_mm = 0.5", 'min_module_mm = 0.5\n[[text]]\ntext = "a"\nx_mm = 1\ny_mm = "1"\nsize_pt = 9'),
+            r"text\[0\]\.y_mm must be a number from 0 to \d+ mm, got '1' \(text\)",
+        ),
+        (
+            (
+                "min_module_mm = 0.5",
+                'min_module_mm = 0.5\n[[text]]\ntext = "a"\nx_mm = 1\ny_mm = 1\nsize_pt = 9\nindent_mm = -2',
+            ),
+            r"text\[0\]\.indent_mm must be a number from 0 to \d+ mm, got -2 \(whole number\)",
+        ),
     ],
 )
 def test_bad_fields_are_refused_naming_field_limit_and_value(change: tuple[str, str], message: str):

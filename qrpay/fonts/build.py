@@ -123,6 +123,7 @@ def build(weight: str, chars: set[int]) -> Path:
     _to_truetype(font)
     _rename(font, weight)
     out = HERE / f"NotoSansSC-qrpay-{weight}.ttf"
+    font.recalcTimestamp = False  # keep head.modified at FIXED_TIME, not the time of the build
     font.save(str(out), reorderTables=True)
     return out
 
