@@ -17,7 +17,6 @@ import json
 import secrets
 import sys
 from collections import Counter
-from pathlib import Path
 
 import segno
 from itsdangerous import URLSafeSerializer

@@ -15,7 +15,6 @@ from pathlib import Path
 from .api import Qrpay
 from .config import DEFAULT_BASE_URL, Settings
 from .fileio import check_writable_folder
-from .keys import Keyring
 from .render import Rendered
 
 #: (which sample code, template, file extension) for every file the demo writes.
@@ -56,10 +55,8 @@ def run_demo(qrpay: Qrpay, directory: Path | str = "output") -> Demo:
     directory = check_writable_folder(Path(directory))  # before anything is minted
     settings = sample_settings(qrpay.settings, directory)
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    created = None
-    if not settings.keyring_path.exists():
-        created = Keyring.init(settings.keyring_path).path
     sample = Qrpay(settings)
+    created = None if settings.keyring_path.exists() else sample.init_keyring().path
     try:
         return Demo(settings.home, created, _mint_and_render(sample, directory))
     finally:

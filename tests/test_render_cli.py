@@ -185,7 +185,7 @@ def test_demo_mints_in_its_sample_home_renders_every_template_and_can_run_again(
     assert json.loads(again.stdout) == written
     assert not home.exists()  # the user's QRPAY_HOME is left alone
     with Qrpay(Settings.load(home=workdir / "output" / "sample-home")) as desk:
-        assert [(code.kind, code.number) for code in desk.list()] == [
+        assert [(code.kind, code.number) for code in desk.list_codes()] == [
             ("unified", 91),
             ("unified", 92),
             ("scene", 9),

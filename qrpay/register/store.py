@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from ..clock import utcnow
 from ..codes.record import Code, code_id
 from ..errors import InputError, NotFoundError, RegisterError
 from ..fileio import check_writable_target
@@ -123,10 +124,6 @@ _CODE_COLUMNS = (
     "serial, kind, number, scene, valid_from, valid_until, kid, token, payload, payment_code, "
     "qr_version, created_at, revoked_at, revoked_reason"
 )
-
-
-def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _day(value: str | None) -> date | None:
@@ -608,6 +605,10 @@ class Register:
     def rendered(self, path: str) -> bool:
         """Whether qrpay recorded writing the file at *path* (an absolute path)."""
         return self.db.execute("SELECT 1 FROM renders WHERE path = ? LIMIT 1", (path,)).fetchone() is not None
+
+    def render_hashes(self, path: str) -> set[str]:
+        """The SHA-256 of every file qrpay recorded writing at *path* (an absolute path)."""
+        return {row[0] for row in self.db.execute("SELECT sha256 FROM renders WHERE path = ?", (path,))}
 
     def renders(self, serial: int) -> list[dict]:
         rows = self.db.execute(
