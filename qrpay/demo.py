@@ -1,8 +1,8 @@
 """The main job in one command: mint the city's sample codes and render every template.
 
-The samples live apart from the user's codes: in a sample home of their own, the folder
-``sample-home`` inside the output folder (its own keyring and register), never in
-``QRPAY_HOME``, and on the placeholder base URL, so every file prints with a large 样张
+The samples live apart from the user's codes: in a sample home of their own beside the user's,
+``<QRPAY_HOME>-sample`` (``~/.local/share/qrpay-sample`` by default; its own keyring and
+register), never in ``QRPAY_HOME`` itself, and on the placeholder base URL, so every file prints with a large 样张
 (SAMPLE) mark and no later real ``mint`` answers "Already minted" with a sample. Idempotent
 like minting itself: running it again gives back the same codes and rewrites the same files.
 """
@@ -32,7 +32,7 @@ JOBS = (
 )
 
 
-SAMPLE_HOME = "sample-home"  # inside the output folder
+SAMPLE_SUFFIX = "-sample"  # the sample home is the user's home with this added to its name
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,14 @@ class Demo:
     files: list[Rendered]
 
 
-def sample_settings(user: Settings, directory: Path) -> Settings:
+def sample_settings(user: Settings) -> Settings:
     """The sample home's settings: its own folder, the placeholder base URL, the user's time zone and font."""
+    home = user.home.expanduser().resolve()
     return Settings(
-        home=directory.resolve() / SAMPLE_HOME, base_url=DEFAULT_BASE_URL, timezone=user.timezone, font=user.font
+        home=home.with_name(home.name + SAMPLE_SUFFIX),
+        base_url=DEFAULT_BASE_URL,
+        timezone=user.timezone,
+        font=user.font,
     )
 
 
@@ -53,7 +57,7 @@ def run_demo(qrpay: Qrpay, directory: Path | str = "output") -> Demo:
     """Mint the unified, a scene (item 09, "window 3") and an open (item 06) sample code in the
     sample home and render them all; *qrpay* (the user's) lends only its time zone and font."""
     directory = check_writable_folder(Path(directory))  # before anything is minted
-    settings = sample_settings(qrpay.settings, directory)
+    settings = sample_settings(qrpay.settings)
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     sample = Qrpay(settings)
     created = None if settings.keyring_path.exists() else sample.init_keyring().path

@@ -78,8 +78,8 @@ def test_demo_works_in_its_own_sample_home_and_leaves_qrpay_home_untouched(cli, 
     result = cli("demo", "-o", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert _tree(home) == before
-    assert (tmp_path / "out" / "sample-home" / "register.sqlite3").is_file()
-    assert "sample-home" in result.stderr
+    assert (home.with_name("home-sample") / "register.sqlite3").is_file()
+    assert "home-sample" in result.stderr
     poster = next((tmp_path / "out").glob("*-poster-a4.pdf"))
     assert _has_mark(poster)
 

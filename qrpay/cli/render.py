@@ -39,7 +39,9 @@ def render(
     ] = False,
     font: Annotated[
         Path | None,
-        typer.Option("--font", help="TrueType font (.ttf/.ttc) for the text (default: Noto Sans CJK SC, Regular and Bold)."),
+        typer.Option(
+            "--font", help="TrueType font (.ttf/.ttc) for the text (default: Noto Sans CJK SC, Regular and Bold)."
+        ),
     ] = None,
     json_out: JsonFlag = False,
 ) -> None:

@@ -32,13 +32,13 @@ SHEET_COLUMNS = (
 )
 #: Cover table columns: heading, width in mm, text size in pt (before fitting the column).
 COVER_COLUMNS = (
-    ("项目", 12, 10),
-    ("部门", 16, 10),
-    ("收费项目", 44, 10),
-    ("编号 ID", 24, 10),
+    ("项目", 10, 10),
+    ("部门", 14, 10),
+    ("收费项目", 52, 10),
+    ("编号 ID", 22, 10),
     ("付款码 Payment code", 38, 11),
     ("有效期", 32, 10),
-    ("页码", 14, 10),
+    ("页码", 12, 10),
 )
 STEPS = (
     ("停机前 Before", "1. 打印本包；海报贴在收费窗口，登记表放在窗口备用。每页一个项目，请核对编号与付款码。"),
