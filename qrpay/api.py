@@ -34,6 +34,7 @@ from .render import render as draw
 from .verify import Standing, Verdict, Verifier
 
 MAX_REASON = 200
+READER_BUSY_S = 2.0
 
 
 class Qrpay:
@@ -43,13 +44,15 @@ class Qrpay:
     another to see what qrpay would say on some other day.
     """
 
-    def __init__(self, settings: Settings, *, today: clock.Today | None = None):
+    def __init__(self, settings: Settings, *, today: clock.Today | None = None, reader: bool = False):
         self.settings = settings
+        self.reader = reader  # only reads the register (qrpay serve): never creates or changes it
         self._today = today
         self._outputs = fileio.protect(fileio.Owner(settings.home, self._recorded, settings.keeps))
 
     def _recorded(self, path: str) -> set[str]:
-        return self.register.render_hashes(path) if self.settings.register_path.exists() else set()
+        """What this Qrpay's open register records at *path*; one closed (or never opened) has no say."""
+        return self.register.render_hashes(path) if "register" in self.__dict__ else set()
 
     @classmethod
     def open(cls, **overrides: Any) -> Qrpay:
@@ -77,6 +80,10 @@ class Qrpay:
 
     @cached_property
     def register(self) -> Register:
+        if self.settings.database_url:  # a shared PostgreSQL register
+            return Register.connect(self.settings.database_url, keep_dir=self.settings.home)
+        if self.reader:
+            return self._open_reader()
         return Register.open(self.settings.register_path)
 
     @cached_property
@@ -269,12 +276,12 @@ class Qrpay:
     def backup(self, output: Path) -> dict[str, Any]:
         """Copy the register to the new file *output*, consistent even while others write."""
         target = self.register.backup(output)
-        return {"register": str(self.register.path), "backup": str(target), "bytes": target.stat().st_size}
+        return {"register": self.register.location, "backup": str(target), "bytes": target.stat().st_size}
 
     def restore(self, source: Path) -> dict[str, str]:
         """Replace the register with the backup *source*; what it held is saved beside it first."""
         kept = self.register.restore(source)
-        return {"register": str(self.register.path), "restored_from": str(source), "previous_saved_to": str(kept)}
+        return {"register": self.register.location, "restored_from": str(source), "previous_saved_to": str(kept)}
 
     def export_revocations(self, output: Path) -> dict[str, Any]:
         """Write every revoked code to *output* as a list signed with the signing key."""
@@ -302,7 +309,8 @@ class Qrpay:
             "keyring_status": key_state,
             "active_kid": signing,
             "keys": key_count,
-            "register": str(settings.register_path),
+            "register": settings.register_location,
+            "register_engine": "postgresql" if settings.database_url else "sqlite",
             "config_file": str(settings.config_file) if settings.config_file else None,
             "user_catalog": str(settings.user_catalog_path),
             "user_templates": str(settings.user_templates_dir),
@@ -382,6 +390,17 @@ class Qrpay:
 
     def _default_output(self, code: Code, layout: Template) -> Path:
         return Path("output") / f"{code.id}-{layout.name}{layout.extension}"  # checked as every output is
+
+    # -- serving (qrpay serve) -------------------------------------------------------------
+
+    def _open_reader(self) -> Register:
+        """The register read-only and never created; a lock is waited for at most READER_BUSY_S,
+        so a web request answers 503 instead of hanging while a desk holds the register."""
+        return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
+
+    def revocation_list(self) -> dict:
+        """The signed list of revoked codes, as 'qrpay revocations export' writes it."""
+        return revocations.build(self.list_codes(revoked=True), self.keyring.signing_key)
 
     # -- verifying -------------------------------------------------------------------------
 

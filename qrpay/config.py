@@ -1,8 +1,8 @@
 """Where qrpay keeps its files and which platform it points at.
 
 Precedence for each setting: explicit argument, then environment (``QRPAY_HOME``,
-``QRPAY_BASE_URL``, ``QRPAY_TZ``), then ``config.toml`` in the home folder, then the default.
-Every value, wherever it comes from, is checked by type and range here, at configuration time.
+``QRPAY_BASE_URL``, ``QRPAY_TZ``, ``QRPAY_DATABASE_URL``, ``QRPAY_PAY_URL``), then ``config.toml`` in the home
+folder, then the default. Every value, wherever it comes from, is checked by type and range here, at configuration time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InputError
@@ -92,6 +92,37 @@ def check_timezone(name: str) -> str:
     return name
 
 
+def check_database_url(url: str) -> str:
+    """*url* if it names a PostgreSQL database; the message never repeats a password."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise InputError("database_url (QRPAY_DATABASE_URL, --database-url) must be a postgresql:// URL")
+    return url
+
+
+def mask_password(url: str) -> str:
+    """*url* with any password replaced by ``***`` (also a ``password=`` query parameter)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        user, _, host = netloc.rpartition("@")
+        netloc = f"{user.split(':', 1)[0]}:***@{host}"
+    query = "&".join(
+        f"{key}=***" if key.lower() == "password" else f"{key}={value}" if sep else key
+        for key, sep, value in (pair.partition("=") for pair in parts.query.split("&") if pair)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def check_pay_url(url: str) -> str:
+    """Return *url*, the platform's payment entry that ``qrpay serve`` redirects payers to, if usable."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InputError(f"pay URL must start with https:// (or http:// for a local test) and name a host, got {url!r}")
+    if any(ch.isspace() or ord(ch) < 32 for ch in url) or parts.fragment or parts.username or parts.password:
+        raise InputError(f"pay URL must not contain spaces, control characters, '#' or a user name, got {url!r}")
+    return url
+
+
 def _font_path(value: str) -> Path:
     if not value.strip():
         raise InputError("give the path of a TrueType font file, found an empty text")
@@ -112,6 +143,8 @@ KEYS: dict[str, Key] = {
     "base_url": Key(str, "an https URL ending in '/' (text)", check_base_url),
     "timezone": Key(str, 'a time zone name such as "Asia/Shanghai" (text)', check_timezone),
     "font": Key(str, "the path of a TrueType font file (text)", lambda value: _font_path(value)),
+    "database_url": Key(str, "a postgresql://USER[:PASSWORD]@HOST[:PORT]/DB URL (text)", check_database_url),
+    "pay_url": Key(str, "the platform's payment entry, an https URL (text)", check_pay_url),
 }
 
 
@@ -161,6 +194,16 @@ class Settings:
     timezone: str
     font: Path | None = None
     config_file: Path | None = None
+    database_url: str | None = None  # a shared PostgreSQL register; None: the SQLite file in home
+
+    @property
+    def register_location(self) -> str:
+        """Where the register is: its file, or the database URL with any password masked."""
+        if self.database_url:
+            return mask_password(self.database_url)
+        return str(self.register_path)
+
+    pay_url: str | None = None  # the platform's payment entry, where qrpay serve sends payers
 
     @property
     def keyring_path(self) -> Path:
@@ -197,16 +240,22 @@ class Settings:
         home: Path | str | None = None,
         base_url: str | None = None,
         timezone: str | None = None,
+        database_url: str | None = None,
+        pay_url: str | None = None,
     ) -> Settings:
         home_path = Path(home or os.environ.get("QRPAY_HOME") or default_home()).expanduser()
         config_file = home_path / "config.toml"
         file_values = read_config(config_file)
         url = base_url or os.environ.get("QRPAY_BASE_URL") or file_values.get("base_url") or DEFAULT_BASE_URL
         tz = timezone or os.environ.get("QRPAY_TZ") or file_values.get("timezone") or DEFAULT_TIMEZONE
+        database = database_url or os.environ.get("QRPAY_DATABASE_URL") or file_values.get("database_url")
+        pay = pay_url or os.environ.get("QRPAY_PAY_URL") or file_values.get("pay_url")
         return cls(
             home=home_path,
             base_url=check_base_url(url),
             timezone=check_timezone(tz),
             font=file_values.get("font"),
             config_file=config_file if config_file.is_file() else None,
+            database_url=check_database_url(database) if database else None,
+            pay_url=check_pay_url(pay) if pay else None,
         )

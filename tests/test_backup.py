@@ -1,4 +1,5 @@
-"""qrpay backup and restore: SQLite's online backup into a new file, and back."""
+"""qrpay backup and restore: a consistent copy of the register (SQLite or PostgreSQL) into a new
+SQLite file, and back."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ import os
 import sqlite3
 
 import pytest
+from conftest import register_rows
 
 from qrpay import Qrpay, RegisterError, Settings
 from qrpay.register import store as register_module
 from qrpay.register.store import Register
+
+pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
 
 
 @pytest.fixture
@@ -19,8 +23,8 @@ def keyed(cli, keyring):
 
 
 def ids(home) -> list[str]:
-    with Register.open(home / "register.sqlite3", readonly=True) as register:
-        return [code.id for code in register.list_codes()]
+    with Qrpay(Settings.load(home=home)) as desk:
+        return [code.id for code in desk.register.list_codes()]
 
 
 def test_backup_writes_a_self_contained_copy_that_opens_as_a_register(keyed, desk, home, tmp_path):
@@ -80,10 +84,12 @@ def test_restore_brings_back_the_backup_and_keeps_what_was_there(keyed, desk, ho
         assert len(previous.list_codes()) == 2
 
 
-def test_restore_refuses_what_is_not_a_healthy_register_and_changes_nothing(keyed, desk, home, tmp_path):
+def test_restore_refuses_what_is_not_a_healthy_register_and_changes_nothing(keyed, desk, home, tmp_path, engine):
     desk.mint_scene("09", "window 1")
     desk.close()
-    before = (home / "register.sqlite3").read_bytes()
+    before = register_rows(home)
+    if engine == "sqlite":
+        before_bytes = (home / "register.sqlite3").read_bytes()
     bad = tmp_path / "bad.sqlite3"
     for content, fragment in ((b"", "empty"), (b"not a database", "not an SQLite database")):
         bad.write_bytes(content)
@@ -91,8 +97,10 @@ def test_restore_refuses_what_is_not_a_healthy_register_and_changes_nothing(keye
         assert result.exit_code == 2 and fragment in result.stderr and str(bad) in result.stderr
     result = keyed("restore", tmp_path / "missing.sqlite3")
     assert result.exit_code == 2 and "no backup file" in result.stderr
-    assert (home / "register.sqlite3").read_bytes() == before
-    assert sorted(os.listdir(home)) == ["keyring.json", "register.sqlite3"]
+    assert register_rows(home) == before
+    if engine == "sqlite":
+        assert (home / "register.sqlite3").read_bytes() == before_bytes
+    assert sorted(os.listdir(home)) == ["keyring.json"] + (["register.sqlite3"] if engine == "sqlite" else [])
 
 
 def test_restoring_a_backup_from_an_older_qrpay_brings_it_up_to_date(home, keyring, tmp_path, monkeypatch):

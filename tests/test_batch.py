@@ -14,6 +14,8 @@ from qrpay.batch import read_requests, run
 from qrpay.qr.decode import read_file, read_pdf_pages
 from qrpay.render import load_template, sheets
 
+pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
+
 SAMPLE = Path(__file__).parent.parent / "templates" / "sample-batch.csv"
 
 

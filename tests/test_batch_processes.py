@@ -15,7 +15,10 @@ from test_batch import scene_rows, write_csv
 from qrpay import Qrpay, Settings
 from qrpay.qr.decode import read_pdf_pages
 
-pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+pytestmark = [
+    pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc"),
+    pytest.mark.usefixtures("engine"),  # each test on SQLite and on PostgreSQL
+]
 
 
 def start(home: Path, *args: object) -> subprocess.Popen:
@@ -101,3 +104,6 @@ def test_a_batch_killed_outright_leaves_no_pdf_and_its_workers_stop(home, keyrin
     run.communicate(timeout=60)
     assert not (out / "labels.pdf").exists()  # at most a hidden .part file, never a half PDF
     assert wait_for(lambda: not session_members(run.pid), timeout=10)
+    with register(home) as desk:
+        assert len(desk.list_codes()) in (0, 720)  # all or nothing, though nothing could clean up after it
+        assert desk.mint_scene("09", "after the kill")[1]  # and nothing is left locked

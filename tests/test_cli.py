@@ -3,11 +3,14 @@
 import json
 import os
 import stat
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import BASE_URL_24
 
 from qrpay import Qrpay, Settings, __version__
+
+pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
 
 MINT_FIELDS = {"id", "kind", "item", "payload", "payment_code", "qr_version"}
 
@@ -37,11 +40,17 @@ def test_version(cli):
     assert (result.exit_code, result.stdout.strip()) == (0, f"qrpay {__version__}")
 
 
-def test_info_prints_paths_and_settings_but_no_key_material(keyed, home):
+def test_info_prints_paths_and_settings_but_no_key_material(keyed, home, engine):
     result = keyed("info", "--json")
     data = json.loads(result.stdout)
     assert data["home"] == str(home) and data["base_url"] == BASE_URL_24
-    assert data["keyring"] == str(home / "keyring.json") and data["register"] == str(home / "register.sqlite3")
+    assert data["keyring"] == str(home / "keyring.json") and data["register_engine"] == engine
+    if engine == "sqlite":
+        assert data["register"] == str(home / "register.sqlite3")
+    else:  # the URL, its password masked
+        url = urlsplit(os.environ["QRPAY_DATABASE_URL"])
+        assert data["register"] == url._replace(netloc=f"{url.username}:***@{url.hostname}:{url.port}").geturl()
+        assert url.password not in result.stdout + result.stderr
     assert data["active_kid"] == 1 and data["timezone"] == "Asia/Shanghai"
     secret = json.loads((home / "keyring.json").read_text())["keys"][0]["secret"]
     assert secret not in result.stdout and secret not in keyed("info").stdout

@@ -18,6 +18,8 @@ from conftest import BASE_URL_24
 from qrpay import Qrpay, Settings
 from qrpay.keys import Keyring
 
+pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
+
 WORKERS = 5
 ROUNDS = 12
 

@@ -11,6 +11,8 @@ from qrpay.emergency.kit import make_kit
 from qrpay.errors import InputError
 from qrpay.qr.decode import read_file
 
+pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
+
 
 def page_texts(path: Path) -> list[str]:
     import pypdfium2

@@ -12,19 +12,22 @@ from qrpay.emergency.books import Books
 from qrpay.emergency.log import CollectionLog
 from qrpay.errors import InputError
 
+pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
+
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
     path.write_bytes(text.encode(encoding))
     return path
 
 
-def test_an_entry_is_stored_exactly_with_the_configured_time_zone(log, code):
+def test_an_entry_is_stored_exactly_with_the_configured_time_zone(log, code, engine):
     entry, new = log.add(code.id, "120.50", "RX-1", payer="张三", at="2024-05-01 10:00")
     assert new and entry.amount == 12050 and entry.at == "2024-05-01T10:00:00+08:00"
     assert log.describe(entry)["amount"] == "120.50"
-    assert log.books.db.execute("SELECT amount_fen, typeof(amount_fen) FROM log_entries").fetchone() == (
+    type_of = {"sqlite": "typeof(amount_fen)", "postgresql": "pg_typeof(amount_fen)::text"}[engine]
+    assert log.books.db.execute(f"SELECT amount_fen, {type_of} FROM log_entries").fetchone() == (
         12050,
-        "integer",
+        {"sqlite": "integer", "postgresql": "bigint"}[engine],
     )
 
 

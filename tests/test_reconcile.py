@@ -15,6 +15,8 @@ from qrpay.emergency.ledger import CLASSES
 from qrpay.emergency.reconcile import reconcile
 from qrpay.errors import InputError
 
+pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
+
 HEADER = "txn_id,paid_at,amount,code,reference\n"
 
 

@@ -23,7 +23,8 @@ import qrpay
 from qrpay import Qrpay, RegisterError, Settings
 from qrpay.cli import app
 from qrpay.keys import Keyring
-from qrpay.register.store import SQLITE_MAGIC, Register
+from qrpay.register import Register
+from qrpay.register.files import SQLITE_MAGIC
 
 NOBODY = 65534
 

@@ -12,6 +12,8 @@ import pytest
 from qrpay import revocations
 from qrpay.keys import Keyring
 
+pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 def listed(cli, desk, tmp_path):

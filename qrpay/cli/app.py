@@ -123,18 +123,31 @@ def _root(
     base_url: Annotated[
         str | None, typer.Option("--base-url", help="Platform URL payloads start with (default: $QRPAY_BASE_URL).")
     ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            "--database-url",
+            help="A shared PostgreSQL register, postgresql://USER[:PASSWORD]@HOST[:PORT]/DB (default: "
+            "$QRPAY_DATABASE_URL, else the SQLite file in the home folder).",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = False,
 ) -> None:
-    ctx.obj = {"home": home, "base_url": base_url}
+    ctx.obj = {"home": home, "base_url": base_url, "database_url": database_url}
 
 
 def desk(ctx: typer.Context) -> Qrpay:
     """The Qrpay for this invocation, closed when the command ends."""
     root = ctx.find_root()
     overrides = root.obj or {}
-    qrpay = Qrpay(Settings.load(home=overrides.get("home"), base_url=overrides.get("base_url")))
+    qrpay = Qrpay(
+        Settings.load(
+            home=overrides.get("home"), base_url=overrides.get("base_url"), database_url=overrides.get("database_url")
+        )
+    )
     root.call_on_close(qrpay.close)
     return qrpay
 

@@ -1,6 +1,7 @@
 """The register's emergency tables: the collection log, imported statements and reconciliation runs.
 
-Only SQL lives here. Callers hold ``register.transaction()`` around every write, so a file's
+Only SQL lives here, in the register's one dialect that runs on SQLite and PostgreSQL alike
+(new rows' keys come back with RETURNING). Callers hold ``register.transaction()`` around every write, so a file's
 rows, or a run and its results, are recorded together or not at all.
 """
 
@@ -76,9 +77,9 @@ class Books:
         return Entry(*row) if row else None
 
     def add_entry(self, new: NewEntry) -> Entry:
-        cursor = self.db.execute(
+        (new_id,) = self.db.execute(
             "INSERT INTO log_entries (serial, amount_fen, reference, reference_key, payer, at, source, logged_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 new.serial,
                 new.amount,
@@ -89,10 +90,8 @@ class Books:
                 new.source,
                 utcnow(),
             ),
-        )
-        return Entry(
-            *self.db.execute(f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE id = ?", (cursor.lastrowid,)).fetchone()
-        )
+        ).fetchone()
+        return Entry(*self.db.execute(f"SELECT {_ENTRY_COLUMNS} FROM log_entries WHERE id = ?", (new_id,)).fetchone())
 
     # -- statements ------------------------------------------------------------------------
 
@@ -101,11 +100,10 @@ class Books:
         return row[0] if row else None
 
     def add_statement(self, statement: Statement, judged: Sequence[Judged]) -> int:
-        cursor = self.db.execute(
-            "INSERT INTO statements (digest, name, encoding, imported_at) VALUES (?, ?, ?, ?)",
+        (sid,) = self.db.execute(
+            "INSERT INTO statements (digest, name, encoding, imported_at) VALUES (?, ?, ?, ?) RETURNING id",
             (statement.digest, statement.name, statement.encoding, utcnow()),
-        )
-        sid = cursor.lastrowid
+        ).fetchone()
         self.db.executemany(
             f"INSERT INTO statement_lines ({_LINE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -156,15 +154,16 @@ class Books:
 
     def add_run(self, sid: int, results: Sequence[Result], summary: dict[str, int]) -> Run:
         at = utcnow()
-        cursor = self.db.execute(
-            "INSERT INTO reconciliations (statement_id, at, summary) VALUES (?, ?, ?)", (sid, at, json.dumps(summary))
-        )
+        (run_id,) = self.db.execute(
+            "INSERT INTO reconciliations (statement_id, at, summary) VALUES (?, ?, ?) RETURNING id",
+            (sid, at, json.dumps(summary)),
+        ).fetchone()
         self.db.executemany(
             "INSERT INTO reconciliation_results (reconciliation_id, position, class, line, entry_id, reason) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            [(cursor.lastrowid, position, r.cls, r.line, r.entry, r.reason) for position, r in enumerate(results)],
+            [(run_id, position, r.cls, r.line, r.entry, r.reason) for position, r in enumerate(results)],
         )
-        return Run(cursor.lastrowid, sid, at, tuple(results))
+        return Run(run_id, sid, at, tuple(results))
 
     def counts(self) -> dict[str, int]:
         """How many rows each emergency table holds (for tests and audits)."""

@@ -1,5 +1,5 @@
 """The register: every code minted, file rendered, revocation, collection and reconciliation run."""
 
-from .store import Purpose, Register
+from .store import Purpose, Register, utcnow
 
-__all__ = ["Purpose", "Register"]
+__all__ = ["Purpose", "Register", "utcnow"]

@@ -1,128 +1,37 @@
-"""The register: an SQLite file recording every code, render and revocation.
+"""The register: every code minted, file rendered, revocation, collection and reconciliation run.
 
-Schema changes are named migrations recorded in the database itself. WAL mode and a busy
-timeout let several qrpay processes work at once. A file that is not a qrpay register
-(corrupt, foreign, or from a newer qrpay) is refused and never written.
+One class over two engines: the embedded SQLite file (the default) or a shared PostgreSQL
+database (``database_url``). The queries are written once; :mod:`.dialect` holds what differs,
+:mod:`.schema` the named migrations, :mod:`.files` the SQLite file's safety and :mod:`.transfer`
+backup and restore. A database that is not a qrpay register (corrupt, foreign, or from a newer
+qrpay) is refused and never written.
+
+A :class:`Register` is one connection: use it from one thread at a time. A service opens one per
+request or thread (``Register.connect(url, pooled=True)`` borrows from a pool, so that is cheap).
 """
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ..clock import utcnow
 from ..codes.record import Code, code_id
-from ..errors import InputError, NotFoundError, RegisterError
-from ..fileio import check_writable_target
-
-APPLICATION_ID = 0x51525059  # "QRPY"
-BUSY_TIMEOUT_S = 30.0
-SQLITE_MAGIC = b"SQLite format 3\x00"
-
-MIGRATIONS: list[tuple[str, str]] = [
-    (
-        "0001_codes",
-        """
-        CREATE TABLE codes (
-            serial INTEGER PRIMARY KEY AUTOINCREMENT,
-            kind TEXT NOT NULL CHECK (kind IN ('unified', 'scene', 'open')),
-            number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 99),
-            scene TEXT,
-            valid_from TEXT,
-            valid_until TEXT,
-            kid INTEGER,
-            token TEXT UNIQUE,
-            payload TEXT,
-            payment_code TEXT UNIQUE,
-            qr_version INTEGER,
-            created_at TEXT NOT NULL,
-            revoked_at TEXT,
-            revoked_reason TEXT
-        );
-        -- one live code per purpose: minting the same purpose again returns it
-        CREATE UNIQUE INDEX codes_live_purpose ON codes (
-            kind, number, coalesce(scene, ''), coalesce(valid_from, ''), coalesce(valid_until, '')
-        ) WHERE revoked_at IS NULL;
-        """,
-    ),
-    (
-        "0002_renders",
-        """
-        CREATE TABLE renders (
-            id INTEGER PRIMARY KEY,
-            serial INTEGER NOT NULL REFERENCES codes (serial),
-            template TEXT NOT NULL,
-            path TEXT NOT NULL,
-            sha256 TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        CREATE INDEX renders_serial ON renders (serial);
-        """,
-    ),
-    (
-        "0003_emergency",
-        """
-        CREATE TABLE log_entries (
-            id INTEGER PRIMARY KEY,
-            serial INTEGER NOT NULL REFERENCES codes (serial),
-            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
-            reference TEXT NOT NULL,
-            reference_key TEXT NOT NULL,
-            payer TEXT,
-            at TEXT NOT NULL,
-            source TEXT NOT NULL,
-            logged_at TEXT NOT NULL,
-            UNIQUE (serial, reference_key)
-        );
-        CREATE TABLE statements (
-            id INTEGER PRIMARY KEY,
-            digest TEXT NOT NULL UNIQUE,
-            name TEXT NOT NULL,
-            encoding TEXT NOT NULL,
-            imported_at TEXT NOT NULL
-        );
-        CREATE TABLE statement_lines (
-            statement_id INTEGER NOT NULL REFERENCES statements (id),
-            line INTEGER NOT NULL,
-            txn_id TEXT NOT NULL,
-            paid_at TEXT NOT NULL,
-            amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
-            code TEXT NOT NULL,
-            reference TEXT NOT NULL,
-            serial INTEGER REFERENCES codes (serial),
-            standing TEXT NOT NULL CHECK (standing IN ('ok', 'forged', 'unknown_code', 'revoked', 'expired')),
-            standing_reason TEXT NOT NULL,
-            PRIMARY KEY (statement_id, line)
-        );
-        CREATE INDEX statement_lines_txn ON statement_lines (txn_id);
-        CREATE TABLE reconciliations (
-            id INTEGER PRIMARY KEY,
-            statement_id INTEGER NOT NULL REFERENCES statements (id),
-            at TEXT NOT NULL,
-            summary TEXT NOT NULL
-        );
-        CREATE TABLE reconciliation_results (
-            reconciliation_id INTEGER NOT NULL REFERENCES reconciliations (id),
-            position INTEGER NOT NULL,
-            class TEXT NOT NULL,
-            line INTEGER,
-            entry_id INTEGER REFERENCES log_entries (id),
-            reason TEXT NOT NULL,
-            PRIMARY KEY (reconciliation_id, position)
-        );
-        """,
-    ),
-]
+from ..errors import NotFoundError, RegisterError
+from . import files, transfer
+from .dialect import Postgres, Sqlite, connect_postgres
+from .schema import MIGRATIONS, MIGRATIONS_TABLE, statements
 
 _CODE_COLUMNS = (
     "serial, kind, number, scene, valid_from, valid_until, kid, token, payload, payment_code, "
     "qr_version, created_at, revoked_at, revoked_reason"
+)
+_LIVE_PURPOSE = (
+    "(kind, number, coalesce(scene, ''), coalesce(valid_from, ''), coalesce(valid_until, '')) WHERE revoked_at IS NULL"
 )
 
 
@@ -130,127 +39,9 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _code(row: sqlite3.Row | tuple) -> Code:
-    (
-        serial,
-        kind,
-        number,
-        scene,
-        valid_from,
-        valid_until,
-        kid,
-        token,
-        payload,
-        payment_code,
-        qr_version,
-        created_at,
-        revoked_at,
-        revoked_reason,
-    ) = row
-    return Code(
-        serial,
-        kind,
-        number,
-        scene,
-        _day(valid_from),
-        _day(valid_until),
-        kid,
-        token,
-        payload,
-        payment_code,
-        qr_version,
-        created_at,
-        revoked_at,
-        revoked_reason,
-    )
-
-
-# -- files -----------------------------------------------------------------------------------
-
-UNTOUCHED = "it was left untouched"
-RESTORE_HINT = "restore your latest backup with 'qrpay restore FILE'"
-
-
-def _foreign(path: Path) -> RegisterError:
-    return RegisterError(f"{path} is an SQLite database of another program, not a qrpay register; {UNTOUCHED}")
-
-
-def _check_schema(path: Path, version: int) -> int:
-    if version > len(MIGRATIONS):
-        raise RegisterError(
-            f"register {path} has schema version {version}, newer than this qrpay knows "
-            f"({len(MIGRATIONS)}); upgrade qrpay to use it ({UNTOUCHED})"
-        )
-    return version
-
-
-def _unusable(path: Path, exc: sqlite3.Error) -> RegisterError:
-    """The error for an SQLite failure while opening *path*: damage, or something in the way."""
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return RegisterError(f"register {path} is damaged ({exc}); {RESTORE_HINT}; {UNTOUCHED}")
-    return RegisterError(f"cannot open register {path}: {exc}")
-
-
-def _read_only_because(path: Path) -> str | None:
-    """Why the register at *path* can only be read, or None when it can be written.
-
-    A file or folder without any write bit counts as read-only even for root, who could
-    write it anyway: someone marked it so on purpose.
-    """
-    for target, what in ((path, "the file"), (path.parent, f"its folder {path.parent}")):
-        if not (os.access(target, os.W_OK) and target.stat().st_mode & 0o222):
-            return f"{what} is read-only (chmod u+w {target} makes it writable)"
-    return None
-
-
-def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
-    """Connect to *path*. A read-only register nobody can be changing opens immutable, so
-    SQLite needs no -wal/-shm beside it (it could not create them in a read-only folder)."""
-    uri = path.absolute().as_uri()
-    if readonly:
-        unchanging = _read_only_because(path) is not None and not Path(f"{path}-wal").exists()
-        uri += "?immutable=1" if unchanging else "?mode=ro"
-    return sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
-
-
-def _build_new(path: Path, fill: Callable[[sqlite3.Connection], None]) -> bool:
-    """Write a new SQLite file beside *path* with *fill*, then give it the name *path*.
-
-    Returns False, replacing nothing, when *path* exists by then. Nobody ever sees half a file.
-    """
-    check_writable_target(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
-        os.close(handle)
-    except OSError as exc:
-        raise RegisterError(f"cannot write {path}: {exc.strerror}") from None
-    tmp = Path(name)
-    try:
-        db = sqlite3.connect(tmp, isolation_level=None)
-        try:
-            fill(db)
-        finally:
-            db.close()
-        return _link(tmp, path)
-    except (OSError, sqlite3.Error) as exc:
-        raise RegisterError(f"cannot write {path}: {exc}") from None
-    finally:
-        for leftover in (tmp, *(Path(f"{tmp}{end}") for end in ("-journal", "-wal", "-shm"))):
-            leftover.unlink(missing_ok=True)
-
-
-def _link(tmp: Path, path: Path) -> bool:
-    """Give *tmp* the name *path* unless that exists (atomically where hard links work)."""
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return False
-    except OSError:  # a filesystem without hard links
-        if path.exists():
-            return False
-        os.replace(tmp, path)
-    return True
+def _code(row: Any) -> Code:
+    serial, kind, number, scene, valid_from, valid_until, *rest = row
+    return Code(serial, kind, number, scene, _day(valid_from), _day(valid_until), *rest)
 
 
 class Purpose(NamedTuple):
@@ -264,37 +55,64 @@ class Purpose(NamedTuple):
 
 
 class Register:
-    """An open register. Use :meth:`open`; close it (or use ``with``) when done."""
+    """An open register. Use :meth:`open` (SQLite) or :meth:`connect` (PostgreSQL); close it
+    (or use ``with``) when done."""
 
-    def __init__(self, path: Path, connection: sqlite3.Connection, *, read_only_because: str | None = None):
-        self.path = path
-        self.db = connection
+    def __init__(self, db: Sqlite | Postgres, *, read_only_because: str | None = None, keep_dir: Path | None = None):
+        self.db = db
+        self.location = db.location  # the file, or the URL with its password masked
         self.read_only_because = read_only_because  # None when the register can be written
+        self.keep_dir = keep_dir  # where a restore saves what a PostgreSQL register held
+
+    @property
+    def path(self) -> Path:
+        """The SQLite register's file."""
+        assert isinstance(self.db, Sqlite), "a PostgreSQL register has no file; see .location"
+        return self.db.path
 
     # -- opening ---------------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: Path, *, create: bool = True, readonly: bool = False) -> Register:
-        """Open the register at *path*, creating it when allowed; read-only when asked or when
-        its file or folder is. Anything but a healthy register this qrpay understands is
-        refused before SQLite could write to it."""
+    def open(
+        cls, path: Path, *, create: bool = True, readonly: bool = False, busy_timeout: float = files.BUSY_TIMEOUT_S
+    ) -> Register:
+        """Open the SQLite register at *path*, creating it when allowed; read-only when asked or
+        when its file or folder is; waiting at most *busy_timeout* seconds for another writer's lock.
+        Anything but a healthy register this qrpay understands is refused before SQLite could write to it."""
         path = Path(path)
         if not path.exists():
             if not create or readonly:
                 raise RegisterError(f"no register at {path}; mint a code first or set QRPAY_HOME")
             cls._create(path)
-        cls._check_header(path)
-        because = "it was opened read-only" if readonly else _read_only_because(path)
+        files.check_header(path)
+        because = "it was opened read-only" if readonly else files.read_only_because(path)
         try:
-            db = _connect(path, readonly=because is not None)
+            db = Sqlite(path, files.connect(path, readonly=because is not None, timeout=busy_timeout))
         except sqlite3.Error as exc:
             raise RegisterError(f"cannot open register {path}: {exc}") from None
-        register = cls(path, db, read_only_because=because)
+        register = cls(db, read_only_because=because)
         try:
             register._prepare()
         except sqlite3.DatabaseError as exc:
             db.close()
-            raise _unusable(path, exc) from None
+            raise files.unusable(path, exc) from None
+        except BaseException:
+            db.close()
+            raise
+        return register
+
+    @classmethod
+    def connect(cls, url: str, *, keep_dir: Path | None = None, pooled: bool = False) -> Register:
+        """Open the PostgreSQL register at *url*, creating its tables in an empty database.
+        *keep_dir* is where :meth:`restore` saves what the register held; *pooled* borrows the
+        connection from this process's pool (for a service: one register per request)."""
+        db = connect_postgres(url, pooled=pooled)
+        register = cls(db, keep_dir=keep_dir)
+        try:
+            register._prepare()
+        except db.errors as exc:
+            db.close()
+            raise RegisterError(f"cannot use register {db.location}: {' '.join(str(exc).split())}") from None
         except BaseException:
             db.close()
             raise
@@ -306,78 +124,38 @@ class Register:
         ever opens half of one; if another process was first, its register is kept."""
 
         def fill(db: sqlite3.Connection) -> None:
-            cls(path, db)._migrate()
+            _migrate(Sqlite(path, db))
             db.execute("PRAGMA journal_mode = WAL")
 
-        _build_new(path, fill)
-
-    @staticmethod
-    def _check_header(path: Path) -> None:
-        """Refuse, from its first 100 bytes alone, a file that is not a register this qrpay can use."""
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(100)
-        except OSError as exc:
-            raise RegisterError(f"cannot read register {path}: {exc.strerror}") from None
-        if not head:
-            raise RegisterError(
-                f"register {path} is an empty file, not a qrpay register; {UNTOUCHED} "
-                "(if it should hold nothing, delete it and qrpay starts a new one)"
-            )
-        if not head.startswith(SQLITE_MAGIC):
-            raise RegisterError(f"{path} is not a qrpay register (not an SQLite database); {UNTOUCHED}")
-        if len(head) < 100:
-            raise RegisterError(f"register {path} is truncated ({len(head)} bytes); {RESTORE_HINT}; {UNTOUCHED}")
-        if int.from_bytes(head[68:72], "big") != APPLICATION_ID:
-            raise _foreign(path)
-        _check_schema(path, int.from_bytes(head[60:64], "big"))
-
-    def _check(self) -> int:
-        """Check what SQLite sees (the file's header can lag behind its -wal); return the schema version."""
-        if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-            raise _foreign(self.path)
-        version = self._check_version()
-        problems = [line for row in self.db.execute("PRAGMA quick_check") for line in row[0].splitlines()]
-        if problems != ["ok"]:
-            detail = next(line for line in problems if not line.startswith("***"))
-            raise RegisterError(f"register {self.path} is damaged ({detail}); {RESTORE_HINT}; {UNTOUCHED}")
-        return version
+        files.build_new(path, fill)
 
     def _prepare(self) -> None:
-        db = self.db
-        version = self._check()
-        db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        db.execute("PRAGMA foreign_keys = ON")
-        if self.read_only_because:
-            if version < len(MIGRATIONS):
-                raise RegisterError(
-                    f"register {self.path} needs upgrading for this qrpay, but {self.read_only_because}"
-                )
-            return
+        version = self.db.check()
+        if isinstance(self.db, Sqlite):
+            self.db.raw.execute("PRAGMA foreign_keys = ON")
         if version < len(MIGRATIONS):
+            if self.read_only_because:
+                raise RegisterError(
+                    f"register {self.location} needs upgrading for this qrpay, but {self.read_only_because}"
+                )
             self._migrate()
-        try:
-            db.execute("PRAGMA journal_mode = WAL")
-        except sqlite3.OperationalError:
-            pass  # another process is busy with it; a later open switches
-
-    def _check_version(self) -> int:
-        return _check_schema(self.path, self.db.execute("PRAGMA user_version").fetchone()[0])
+        if isinstance(self.db, Sqlite) and not self.read_only_because:
+            try:
+                self.db.raw.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError:
+                pass  # another process is busy with it; a later open switches
 
     def _migrate(self) -> None:
         with self.transaction():
-            version = self._check_version()
+            self.db.lock_schema()
+            version = self.db.version()  # again, under the lock: another process may have been first
             if version == 0:
-                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                self.db.execute(
-                    "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-                )
+                self.db.execute(MIGRATIONS_TABLE)
             for name, sql in MIGRATIONS[version:]:
-                for statement in sql.split(";"):
-                    if statement.strip():
-                        self.db.execute(statement)
+                for statement in statements(self.db.ddl(sql)):
+                    self.db.execute(statement)
                 self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, utcnow()))
-            self.db.execute(f"PRAGMA user_version = {len(MIGRATIONS)}")
+            self.db.mark(version, len(MIGRATIONS))
 
     def close(self) -> None:
         self.db.close()
@@ -390,24 +168,25 @@ class Register:
 
     def _check_writable(self) -> None:
         if self.read_only_because:
-            raise RegisterError(f"cannot change register {self.path}: {self.read_only_because}; reading it still works")
+            raise RegisterError(
+                f"cannot change register {self.location}: {self.read_only_because}; reading it still works"
+            )
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken at once (BEGIN IMMEDIATE) so concurrent writers queue."""
+    def transaction(self) -> Iterator[Sqlite | Postgres]:
+        """One write transaction: all of it is recorded, or none (SQLite takes the write lock at once)."""
         self._check_writable()
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise RegisterError(f"cannot write register {self.path}: {exc}") from None
+            self.db.begin()
+        except self.db.errors as exc:
+            raise RegisterError(f"cannot write register {self.location}: {exc}") from None
         try:
             yield self.db
-            self.db.execute("COMMIT")
+            self.db.commit()
         except BaseException as exc:
-            if self.db.in_transaction:
-                self.db.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.OperationalError):  # disk full, I/O error, locked too long
-                raise RegisterError(f"cannot write register {self.path}: {exc}") from None
+            self.db.rollback()
+            if isinstance(exc, self.db.errors):  # disk full, I/O error, locked too long, server gone
+                raise RegisterError(f"cannot write register {self.location}: {' '.join(str(exc).split())}") from None
             raise
 
     def migrations(self) -> list[str]:
@@ -416,40 +195,22 @@ class Register:
     # -- backup ----------------------------------------------------------------------------
 
     def backup(self, target: Path) -> Path:
-        """Copy the register to the new file *target* with SQLite's online backup, which is
-        consistent even while others write. The copy is one self-contained file (no -wal);
-        an existing file is never overwritten."""
-        target = check_writable_target(Path(target), example="register-backup.sqlite3")
-        taken = f"{target} already exists; a backup never overwrites a file, so give a new name"
-        if target.exists():
-            raise InputError(taken)
-
-        def fill(copy: sqlite3.Connection) -> None:
-            self.db.backup(copy)
-            copy.execute("PRAGMA journal_mode = DELETE")
-
-        if not _build_new(target, fill):
-            raise InputError(taken)
-        return target
+        """Copy the register to the new SQLite file *target*, consistent even while others write
+        (SQLite's online backup, or one snapshot of a PostgreSQL register). The copy is one
+        self-contained file, and a backup of either engine restores into either; an existing
+        file is never overwritten."""
+        return transfer.backup(self, target, _migrate)
 
     def restore(self, source: Path) -> Path:
-        """Replace the register's contents with the backup *source*, after checking it and
-        saving the current contents beside the register; returns that safety copy's path.
-        Other qrpay processes should be stopped: what they write meanwhile is lost."""
+        """Replace the register's contents with the backup *source*, after checking that its
+        schema is exactly what the migrations make and saving the current contents (beside an
+        SQLite register; in *keep_dir* for PostgreSQL); returns that safety copy's path. Other
+        qrpay processes should be stopped: what they write meanwhile is lost."""
         source = Path(source)
         if not source.is_file():
             raise NotFoundError(f"no backup file {source}")
         self._check_writable()
-        self._check_header(source)
-        try:
-            backup = Register(source, _connect(source, readonly=True), read_only_because="it is a backup")
-            with backup:
-                backup._check()
-                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-                kept = self.backup(self.path.with_name(f"{self.path.name}.before-restore-{stamp}"))
-                backup.db.backup(self.db)
-        except sqlite3.DatabaseError as exc:
-            raise _unusable(source, exc) from None
+        kept = transfer.restore(self, source, _migrate)
         self._prepare()  # a backup from an older qrpay is brought up to date
         return kept
 
@@ -517,8 +278,9 @@ class Register:
         if existing:
             return existing.serial, False
         kind, number, scene, valid_from, valid_until = purpose
-        cursor = self.db.execute(
-            "INSERT INTO codes (kind, number, scene, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        row = self.db.execute(
+            "INSERT INTO codes (kind, number, scene, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?) "
+            f"ON CONFLICT {_LIVE_PURPOSE} DO NOTHING RETURNING serial",
             (
                 kind,
                 number,
@@ -527,13 +289,14 @@ class Register:
                 valid_until.isoformat() if valid_until else None,
                 utcnow(),
             ),
-        )
-        serial = cursor.lastrowid
+        ).fetchone()
+        if row is None:  # another desk minted it since we looked, and has committed it
+            return self._mint_one(purpose, seal)
+        serial = row[0]
         fields = seal(serial)
         self.db.execute(
-            "UPDATE codes SET kid = :kid, token = :token, payload = :payload, payment_code = :payment_code, "
-            "qr_version = :qr_version WHERE serial = :serial",
-            {**fields, "serial": serial},
+            "UPDATE codes SET kid = ?, token = ?, payload = ?, payment_code = ?, qr_version = ? WHERE serial = ?",
+            (fields["kid"], fields["token"], fields["payload"], fields["payment_code"], fields["qr_version"], serial),
         )
         return serial, True
 
@@ -580,12 +343,14 @@ class Register:
 
     def revoke(self, serial: int, reason: str) -> Code:
         with self.transaction():
-            code = self.get(serial)
-            if code.revoked:
+            done = self.db.execute(
+                "UPDATE codes SET revoked_at = ?, revoked_reason = ? "
+                "WHERE serial = ? AND revoked_at IS NULL AND token IS NOT NULL RETURNING serial",
+                (utcnow(), reason, serial),
+            ).fetchone()
+            if done is None:
+                code = self.get(serial)
                 raise RegisterError(f"code {code.id} was already revoked on {code.revoked_at} ({code.revoked_reason})")
-            self.db.execute(
-                "UPDATE codes SET revoked_at = ?, revoked_reason = ? WHERE serial = ?", (utcnow(), reason, serial)
-            )
         return self.get(serial)
 
     # -- renders ---------------------------------------------------------------------------
@@ -615,3 +380,8 @@ class Register:
             "SELECT template, path, sha256, created_at FROM renders WHERE serial = ? ORDER BY id", (serial,)
         )
         return [dict(zip(("template", "path", "sha256", "created_at"), row)) for row in rows]
+
+
+def _migrate(db: Sqlite) -> None:
+    """Give the new or older SQLite database *db* this qrpay's schema."""
+    Register(db)._migrate()

@@ -1,0 +1,95 @@
+"""The continue-to-payment form: checking what the payer typed, and the platform link it leads to.
+
+The link is always built from the configured pay URL; nothing in a request chooses its host.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+MAX_AMOUNT = Decimal("99999999.99")  # what the platform's amount field holds, whatever the catalog says
+MAX_REFERENCE = 40
+_AMOUNT = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
+_REFERENCE_PUNCTUATION = set("-_/.()（）〔〕[]【】#＃:：")
+OUR_PARAMS = ("code", "item", "amount", "ref")
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A checked submission: what the platform is told to collect."""
+
+    payment_code: str  # 12 digits, no spaces
+    item: str
+    amount: Decimal
+    reference: str
+
+
+def parse_amount(text: str, low: Decimal | None, high: Decimal | None) -> tuple[Decimal | None, str | None]:
+    """The amount in yuan, or None and the error to show beside the field."""
+    value = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    if not value:
+        return None, "请填写金额 · Enter the amount"
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        return None, "金额应为数字，如 200 或 200.50 · The amount must be a number such as 200 or 200.50"
+    if not amount.is_finite():
+        return None, "金额应为数字，如 200 或 200.50 · The amount must be a number such as 200 or 200.50"
+    if amount <= 0:
+        return None, "金额应大于 0 · The amount must be more than 0"
+    if not _AMOUNT.match(value):
+        if amount.as_tuple().exponent < -2:
+            return None, "金额最多两位小数（元、角、分）· At most two decimals (yuan, jiao, fen)"
+        return None, "金额应为数字，如 200 或 200.50 · The amount must be a number such as 200 or 200.50"
+    if low is not None and amount < low:
+        return None, f"此项目金额不低于 ¥{low:.2f} · The amount for this item is at least ¥{low:.2f}"
+    top = min(high, MAX_AMOUNT) if high is not None else MAX_AMOUNT
+    if amount > top:
+        return None, f"此项目金额不超过 ¥{top:.2f} · The amount for this item is at most ¥{top:.2f}"
+    return amount, None
+
+
+def parse_reference(text: str) -> tuple[str | None, str | None]:
+    """The business reference (e.g. a decision-notice number), or None and the error to show."""
+    value = " ".join(unicodedata.normalize("NFKC", text).split())
+    if not value:
+        return None, "请填写业务编号（如决定书编号）· Enter the reference, e.g. the notice number"
+    if len(value) > MAX_REFERENCE:
+        return None, f"业务编号最多 {MAX_REFERENCE} 个字符 · At most {MAX_REFERENCE} characters"
+    bad = sorted({ch for ch in value if not _reference_char(ch)})
+    if bad:
+        shown = " ".join(bad[:5])
+        return (
+            None,
+            f"业务编号只能包含文字、数字和 - / ( ) 〔 〕 # 等符号，不能有：{shown} · Letters, digits and - / ( ) # only",
+        )
+    return value, None
+
+
+def _reference_char(ch: str) -> bool:
+    return ch == " " or ch in _REFERENCE_PUNCTUATION or unicodedata.category(ch)[0] in "LN"
+
+
+def platform_link(pay_url: str, payment: Payment) -> str:
+    """*pay_url* with the payment's query parameters; its scheme, host and path are kept as configured."""
+    parts = urlsplit(pay_url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in OUR_PARAMS]
+    ours = [
+        ("code", payment.payment_code),
+        ("item", payment.item),
+        ("amount", f"{payment.amount:.2f}"),
+        ("ref", payment.reference),
+    ]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", urlencode(kept + ours), ""))
+
+
+def form_origin(pay_url: str | None) -> str:
+    """The pay URL's origin, which the page's CSP must allow as a form target for the 303 to be followed."""
+    if not pay_url:
+        return ""
+    parts = urlsplit(pay_url)
+    return f"{parts.scheme}://{parts.netloc}"
