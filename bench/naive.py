@@ -17,7 +17,6 @@ import json
 import secrets
 import sys
 from collections import Counter
-from pathlib import Path
 
 import segno
 from itsdangerous import URLSafeSerializer
@@ -30,7 +29,7 @@ from reportlab.pdfgen import canvas
 
 BASE_URL = "https://pay.hz.gov.cn/q/"
 COLUMNS, ROWS = 3, 8
-FONT = Path(__import__("paperang_p2_fonts_cjk").__file__).parent / "fonts" / "wqy-microhei.ttc"
+FONT = __import__("qrpay.render.fonts", fromlist=["default_font_path"]).default_font_path()
 
 
 def main(csv_path: str, pdf_path: str) -> Counter:

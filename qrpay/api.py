@@ -341,6 +341,7 @@ class Qrpay:
             scene=code.scene or "",
             valid_from=code.valid_from,
             valid_until=code.valid_until,
+            **self.catalog.print_fields(subject),
         )
 
     def render(

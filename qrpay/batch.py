@@ -44,9 +44,10 @@ from .errors import InputError
 from .fileio import check_writable_folder, check_writable_target, written_by_qrpay
 from .register.store import Purpose
 from .render import CodeView, Rendered, Template, load_template
+from .render.folder import render_folder
 from .render.fonts import load_font
-from .render.many import Progress, render_folder, render_sheets
 from .render.pdf import preflight
+from .render.sheets import Progress, render_sheets
 from .render.symbol import place
 
 COLUMNS = ("item", "scene", "kind", "valid_from", "valid_until")

@@ -14,7 +14,7 @@ from helpers import in_months
 from qrpay import InputError, Qrpay
 from qrpay.batch import read_requests, run
 from qrpay.qr.decode import read_file, read_pdf_pages
-from qrpay.render import load_template, many
+from qrpay.render import load_template, sheets
 
 pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
 
@@ -121,7 +121,7 @@ def test_a_revoked_code_is_minted_anew_on_the_next_run(cli, desk, tmp_path, out)
 
 
 def test_every_code_of_a_multi_page_sheet_reads_back_on_its_page(desk, tmp_path, out, monkeypatch):
-    monkeypatch.setattr(many, "CHUNK_CODES", 24)  # a page per chunk: the pages of three drawings joined
+    monkeypatch.setattr(sheets, "CHUNK_CODES", 24)  # a page per chunk: the pages of three drawings joined
     source = write_csv(tmp_path / "codes.csv", scene_rows(60))
     batch = run(desk, source, "labels-a4", out / "labels.pdf", workers=2)
     payloads = [code.payload for code, _ in batch.codes]
@@ -134,7 +134,7 @@ def test_every_code_of_a_multi_page_sheet_reads_back_on_its_page(desk, tmp_path,
 
 
 def test_sheets_are_the_same_with_one_worker_or_two_and_without_the_check(desk, tmp_path, out, monkeypatch):
-    monkeypatch.setattr(many, "CHUNK_CODES", 24)
+    monkeypatch.setattr(sheets, "CHUNK_CODES", 24)
     source = write_csv(tmp_path / "codes.csv", scene_rows(50))
     run(desk, source, "labels-a4", out / "one.pdf", workers=1)
     run(desk, source, "labels-a4", out / "two.pdf", workers=2, check=False)
@@ -235,7 +235,7 @@ def test_a_batch_interrupted_while_reading_back_keeps_its_codes_and_writes_nothi
     def interrupted(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(many, "_read", interrupted)
+    monkeypatch.setattr(sheets, "_read", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run(desk, source, "labels-a4", out / "labels.pdf", workers=1)
     assert count_codes(desk) == 30  # minted whole before the read-back; reused by the next run

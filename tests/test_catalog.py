@@ -73,3 +73,51 @@ def test_bad_user_catalog_is_refused_with_the_file_and_field_named(tmp_path, tex
     with pytest.raises(InputError, match=message) as info:
         load_catalog(user)
     assert str(user) in str(info.value)
+
+
+# -- typed validation: file, key, expected and found in every message --------------------------
+
+
+def _load_user(tmp_path, text: str):
+    from qrpay.codes.catalog import load_catalog
+
+    path = tmp_path / "catalog.toml"
+    path.write_text(text, "utf-8")
+    return path, lambda: load_catalog(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "expected", "found"),
+    [
+        ('[items."05"]\nemergency = "no"\n', "items.05.emergency", "true or false", "'no' (text)"),
+        ('[items."05"]\nemergency = 1\n', "items.05.emergency", "true or false", "1 (whole number)"),
+        ('[items."05"]\nname = 5\n', "items.05.name", "non-empty text", "5 (whole number)"),
+        ('[items."05"]\namount_max = -3\n', "items.05.amount_max", "a positive amount", "-3 (whole number)"),
+        ('[items."05"]\npayers = "个人"\n', "items.05.payers", "a list of text", "'个人' (text)"),
+        ("[groups.education]\nnumber = 100\n", "groups.education.number", "a whole number from 90 to 99", "100"),
+        ('[departments."公安"]\ncomplaints = 110\n', "departments.公安.complaints", "text", "110 (whole number)"),
+    ],
+)
+def test_a_wrongly_typed_catalog_field_is_refused_naming_file_key_expected_and_found(
+    tmp_path, text, key, expected, found
+):
+    path, load = _load_user(tmp_path, text)
+    with pytest.raises(InputError) as caught:
+        load()
+    message = str(caught.value)
+    assert message.startswith(f"{path}: {key} must be ") and expected in message and found in message
+
+
+def test_an_unknown_catalog_field_is_refused(tmp_path):
+    _, load = _load_user(tmp_path, '[items."05"]\nemergncy = true\n')
+    with pytest.raises(InputError, match="unknown field.*emergncy"):
+        load()
+
+
+def test_catalog_carries_basis_english_names_and_a_complaints_line_per_department(tmp_path):
+    _, load = _load_user(tmp_path, '[departments."公安"]\ncomplaints = "0571-00000000"\n')
+    catalog = load()
+    assert all(item.basis for item in catalog.items.values())
+    assert catalog.items["05"].name_en and catalog.items["07"].name_en and not catalog.items["06"].name_en
+    assert catalog.print_fields(catalog.items["05"])["complaints"] == "0571-00000000"
+    assert catalog.print_fields(catalog.items["09"])["complaints"].startswith("12345")

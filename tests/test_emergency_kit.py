@@ -128,3 +128,14 @@ def test_the_default_output_is_replaced_when_qrpay_wrote_it(desk, tmp_path, monk
     first = make_kit(desk, items=["06"])
     assert first.path == Path("output") / f"emergency-kit-{desk.today()}.pdf"
     assert make_kit(desk, items=["06"]).sha256 == first.sha256
+
+
+def test_a_kit_defaults_to_30_days_from_today(desk, tmp_path):
+    from datetime import timedelta
+
+    from qrpay.emergency.kit import DEFAULT_DAYS, make_kit
+
+    kit = make_kit(desk, tmp_path / "kit.pdf", items=["06"])
+    code = kit.codes[0]
+    assert DEFAULT_DAYS == 30
+    assert (code.valid_from, code.valid_until) == (desk.today(), desk.today() + timedelta(days=29))

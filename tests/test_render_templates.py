@@ -41,15 +41,20 @@ def test_tent_has_two_faces_one_upside_down_and_a_fold_line():
     tent = load_template("tent-a6")
     assert (tent.cell_width, tent.cell_height) == (148, 105)  # A6
     assert sorted(place.rotate for place in tent.places) == [0, 180]
-    assert any(line.dash_mm and line.y1 == line.y2 == 148.5 for line in tent.page_lines)
+    folds = [line for line in tent.page_lines if line.dash_mm and line.y1 == line.y2 == 148.5]
+    assert folds and all(line.x2 <= 31 or line.x1 >= 179 for line in folds)  # outside the blank
 
 
-def test_label_grid_draws_cut_guides_between_every_label():
+def test_label_grid_draws_cut_guides_between_every_label_inside_the_printable_area():
     labels = load_template("labels-a4")
     vertical = {line.x1 for line in labels.page_lines if line.x1 == line.x2}
     horizontal = {line.y1 for line in labels.page_lines if line.y1 == line.y2}
-    assert vertical == {0, 70, 140, 210}
-    assert len(horizontal) == 9
+    assert vertical == {70, 140}  # the page edges themselves are the sheet's edges: no guide there
+    assert len(horizontal) == 7
+    ends = [v for line in labels.page_lines for v in (line.x1, line.x2, line.y1, line.y2)]
+    assert min(ends) >= 5 and all(
+        max(line.x1, line.x2) <= 205 and max(line.y1, line.y2) <= 292 for line in labels.page_lines
+    )
 
 
 def test_a_user_file_replaces_the_shipped_template_of_the_same_name(tmp_path: Path):
@@ -107,6 +112,24 @@ def test_a_template_name_cannot_leave_the_templates_folder():
             r"values\.name would hide the code's own field",
         ),
         (("title", "title = = "), r"not valid TOML"),
+        (
+            (
+                "min_module_mm = 0.5",
+                'min_module_mm = 0.5\n[[text]]\ntext = "a"\nx_mm = 1\ny_mm = 1\nsize_pt = 9\nbold = "no"',
+            ),
+            r"text\[0\]\.bold must be true or false, got 'no' \(text\)",
+        ),
+        (
+            ("min_module_mm = 0.5", 'min_module_mm = 0.5\n[[text]]\ntext = "a"\nx_mm = 1\ny_mm = "1"\nsize_pt = 9'),
+            r"text\[0\]\.y_mm must be a number from 0 to \d+ mm, got '1' \(text\)",
+        ),
+        (
+            (
+                "min_module_mm = 0.5",
+                'min_module_mm = 0.5\n[[text]]\ntext = "a"\nx_mm = 1\ny_mm = 1\nsize_pt = 9\nindent_mm = -2',
+            ),
+            r"text\[0\]\.indent_mm must be a number from 0 to \d+ mm, got -2 \(whole number\)",
+        ),
     ],
 )
 def test_bad_fields_are_refused_naming_field_limit_and_value(change: tuple[str, str], message: str):

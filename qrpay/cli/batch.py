@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from ..batch import MANIFEST, Batch, run
-from ..render.many import Progress
+from ..render.sheets import Progress
 from .app import JsonFlag, app, desk, emit
 
 

@@ -9,6 +9,7 @@ import typer
 from ..api import Qrpay
 from ..codes import token
 from ..codes.record import Code
+from ..render.sample import SAMPLE_WARNING, is_sample
 from ..verify import Verdict
 from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit, emit_json
 from .tables import text_table
@@ -35,6 +36,8 @@ def code_lines(qrpay: Qrpay, code: Code) -> list[str]:
 
 
 def show_minted(ctx: typer.Context, qrpay: Qrpay, code: Code, new: bool, json_out: bool) -> None:
+    if is_sample(code.payload):
+        typer.echo(SAMPLE_WARNING, err=True)
     if json_out:
         emit_json({**qrpay.describe(code), "new": new})
         return

@@ -54,7 +54,9 @@ def kit(
     ] = None,
     font: Annotated[
         Path | None,
-        typer.Option("--font", help="TrueType font (.ttf/.ttc) for the text (default: WenQuanYi Micro Hei)."),
+        typer.Option(
+            "--font", help="TrueType font (.ttf/.ttc) for the text (default: Noto Sans CJK SC, Regular and Bold)."
+        ),
     ] = None,
     json_out: JsonFlag = False,
 ) -> None:

@@ -39,7 +39,9 @@ def render(
     ] = False,
     font: Annotated[
         Path | None,
-        typer.Option("--font", help="TrueType font (.ttf/.ttc) for the text (default: WenQuanYi Micro Hei)."),
+        typer.Option(
+            "--font", help="TrueType font (.ttf/.ttc) for the text (default: Noto Sans CJK SC, Regular and Bold)."
+        ),
     ] = None,
     json_out: JsonFlag = False,
 ) -> None:
@@ -72,10 +74,9 @@ def demo(
 ) -> None:
     """Mint sample codes (unified, scene, open) and render every template into a folder."""
     result = run_demo(desk(ctx), output)
-    if result.keyring_created:
-        typer.echo(
-            f"Created keyring {result.keyring_created} for the demo; back it up if you keep these codes.", err=True
-        )
+    typer.echo(
+        f"Sample codes (printed as 样张, they take no payment) live in {result.home}, not in QRPAY_HOME.", err=True
+    )
     emit(
         json_out,
         [{"path": str(r.path), "id": r.ids[0], "template": r.template} for r in result.files],

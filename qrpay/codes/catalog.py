@@ -6,18 +6,21 @@ overrides fields of shipped ones, so a later batch needs no code change.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError, NotFoundError
+from ..tomltable import REQUIRED, Table, read_toml
 
 PAYER_TYPES = ("个人", "企业")
 _ITEM_CODE = re.compile(r"^(0[1-9]|[1-8][0-9])$")
 _GROUP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+MAX_NAME, MAX_BASIS = 80, 200  # characters; a poster has room for no more
+MAX_AMOUNT = Decimal("100000000")
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,8 @@ class Item:
     emergency: bool = False
     amount_min: Decimal | None = None
     amount_max: Decimal | None = None
+    name_en: str = ""  # for items paid by foreigners: their posters carry English lines
+    basis: str = ""  # 收费依据, the legal basis printed on the poster
 
     @property
     def number(self) -> int:
@@ -43,6 +48,8 @@ class Item:
             "emergency": self.emergency,
             "amount_min": None if self.amount_min is None else str(self.amount_min),
             "amount_max": None if self.amount_max is None else str(self.amount_max),
+            "name_en": self.name_en or None,
+            "basis": self.basis or None,
         }
 
 
@@ -63,6 +70,27 @@ class Group:
 class Catalog:
     items: dict[str, Item]
     groups: dict[str, Group]
+    complaints: dict[str, str] = field(default_factory=dict)  # department -> 监督电话; "" for every other
+
+    def complaints_line(self, department: str) -> str:
+        """The complaints line (监督电话) printed for *department*'s codes."""
+        return self.complaints.get(department, self.complaints.get("", ""))
+
+    def print_fields(self, subject: Item | Group | None) -> dict[str, str]:
+        """What a poster prints besides the name: English name, 收费依据 and 监督电话."""
+        if isinstance(subject, Item):
+            return {
+                "name_en": subject.name_en,
+                "basis": subject.basis,
+                "complaints": self.complaints_line(subject.department),
+            }
+        departments = {self.items[i].department for i in subject.items if i in self.items} if subject else set()
+        bases = {self.items[i].basis for i in subject.items if i in self.items} if subject else set()
+        return {
+            "name_en": "",
+            "basis": bases.pop() if len(bases) == 1 else "",
+            "complaints": self.complaints_line(departments.pop() if len(departments) == 1 else ""),
+        }
 
     def item(self, code: str) -> Item:
         key = code.strip()
@@ -99,78 +127,82 @@ class Catalog:
         }
 
 
-def _amount(source: str, code: str, field: str, value: object) -> Decimal | None:
+def _amount(table: Table, key: str) -> Decimal | None:
+    value = table.get(key, None)
     if value is None:
         return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise table.fail(key, "a number of yuan such as 200 or 12.50", value)
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise InputError(f"{source}: item {code}: {field} must be a number of yuan, got {value!r}") from None
-    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:
-        raise InputError(f"{source}: item {code}: {field} must be positive with at most 2 decimals, got {value!r}")
+        raise table.fail(key, "a number of yuan such as 200 or 12.50", value) from None
+    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT or amount.as_tuple().exponent < -2:
+        raise table.fail(key, f"a positive amount up to {MAX_AMOUNT} yuan with at most 2 decimals", value)
     return amount
 
 
-def _merge_items(source: str, raw: dict, items: dict[str, Item]) -> None:
-    for code, fields in raw.items():
+def _merge_items(source: str, raw: Table, items: dict[str, Item]) -> None:
+    for code in list(raw.data):
         if not _ITEM_CODE.match(code):
             raise InputError(f"{source}: item code {code!r} must be two digits from 01 to 89")
-        if not isinstance(fields, dict):
-            raise InputError(f"{source}: item {code} must be a table of fields")
-        base = items[code].to_dict() if code in items else {}
-        merged = {**base, **fields}
-        unknown = set(fields) - {"department", "name", "payers", "emergency", "amount_min", "amount_max"}
-        if unknown:
-            raise InputError(f"{source}: item {code}: unknown field(s) {', '.join(sorted(unknown))}")
-        for field in ("department", "name"):
-            if not isinstance(merged.get(field), str) or not merged[field].strip():
-                raise InputError(f"{source}: item {code}: {field} is required text")
-        payers = tuple(merged.get("payers") or PAYER_TYPES)
-        if not set(payers) <= set(PAYER_TYPES):
+        table = raw.table(code)
+        base = items.get(code)
+        fields: dict = {}
+        for key in ("department", "name"):
+            if key in table.data or base is None:
+                fields[key] = table.text(key, required_text=True, max_len=MAX_NAME).strip()
+        for key in ("name_en", "basis"):
+            if key in table.data:
+                fields[key] = table.text(key, max_len=MAX_NAME if key == "name_en" else MAX_BASIS).strip()
+        if "payers" in table.data:
+            payers = table.texts("payers")
+            if not payers or not set(payers) <= set(PAYER_TYPES):
+                raise table.fail("payers", f"a list drawn from {' / '.join(PAYER_TYPES)}", list(payers))
+            fields["payers"] = payers
+        if "emergency" in table.data:
+            fields["emergency"] = table.flag("emergency")
+        for key in ("amount_min", "amount_max"):
+            if key in table.data:
+                fields[key] = _amount(table, key)
+        table.done()
+        item = dataclasses.replace(base, **fields) if base else Item(code=code, **fields)
+        if item.amount_min is not None and item.amount_max is not None and item.amount_min > item.amount_max:
             raise InputError(
-                f"{source}: item {code}: payers must be among {' / '.join(PAYER_TYPES)}, got {list(payers)}"
+                f"{source}: items.{code}.amount_min {item.amount_min} is above amount_max {item.amount_max}"
             )
-        low = _amount(source, code, "amount_min", merged.get("amount_min"))
-        high = _amount(source, code, "amount_max", merged.get("amount_max"))
-        if low is not None and high is not None and low > high:
-            raise InputError(f"{source}: item {code}: amount_min {low} is above amount_max {high}")
-        items[code] = Item(
-            code=code,
-            department=merged["department"].strip(),
-            name=merged["name"].strip(),
-            payers=payers,
-            emergency=bool(merged.get("emergency", False)),
-            amount_min=low,
-            amount_max=high,
-        )
+        items[code] = item
 
 
-def _merge_groups(source: str, raw: dict, groups: dict[str, Group], items: dict[str, Item]) -> None:
-    for name, fields in raw.items():
+def _merge_groups(source: str, raw: Table, groups: dict[str, Group], items: dict[str, Item]) -> None:
+    for name in list(raw.data):
         if not _GROUP_NAME.match(name):
             raise InputError(f"{source}: group name {name!r} must be lowercase letters, digits and '-'")
-        base = groups[name].to_dict() if name in groups else {}
-        merged = {**base, **fields}
-        number = merged.get("number")
-        if not isinstance(number, int) or not 90 <= number <= 99:
-            raise InputError(f"{source}: group {name}: number must be from 90 to 99, got {number!r}")
-        members = tuple(merged.get("items") or ())
+        table = raw.table(name)
+        base = groups.get(name)
+        number = table.integer("number", 90, 99, default=base.number if base else REQUIRED)
+        members = table.texts("items", default=base.items if base else REQUIRED)
         missing = [code for code in members if code not in items]
         if not members or missing:
-            raise InputError(
-                f"{source}: group {name}: items must be known item codes, unknown: {missing or 'none given'}"
-            )
-        groups[name] = Group(name=name, number=number, title=str(merged.get("title") or name), items=members)
+            raise table.fail("items", "a list of known item codes", list(members))
+        title = table.text("title", default=base.title if base else name, max_len=MAX_NAME).strip() or name
+        table.done()
+        groups[name] = Group(name=name, number=number, title=title, items=members)
     numbers = [group.number for group in groups.values()]
     if len(numbers) != len(set(numbers)):
         raise InputError(f"{source}: two groups share a number; each group needs its own from 90 to 99")
 
 
-def _read(source: str, text: str) -> dict:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML ({exc})") from None
+def _merge_departments(source: str, top: Table, complaints: dict[str, str]) -> None:
+    if "complaints" in top.data:
+        complaints[""] = top.text("complaints", max_len=MAX_NAME).strip()
+    departments = top.table("departments", required=False)
+    if departments is None:
+        return
+    for name in list(departments.data):
+        table = departments.table(name)
+        complaints[name] = table.text("complaints", max_len=MAX_NAME).strip()
+        table.done()
 
 
 def load_catalog(user_file: Path | None = None) -> Catalog:
@@ -183,8 +215,11 @@ def load_catalog(user_file: Path | None = None) -> Catalog:
             layers.append((str(user_file), user_file.read_text("utf-8")))
         except UnicodeDecodeError:
             raise InputError(f"{user_file}: not UTF-8 text; save the catalog as UTF-8") from None
+    complaints: dict[str, str] = {}
     for source, text in layers:
-        data = _read(source, text)
-        _merge_items(source, data.get("items", {}), items)
-        _merge_groups(source, data.get("groups", {}), groups, items)
-    return Catalog(items=dict(sorted(items.items())), groups=groups)
+        top = Table(source, "", read_toml(source, text))
+        _merge_items(source, top.table("items", required=False) or Table(source, "items", {}), items)
+        _merge_groups(source, top.table("groups", required=False) or Table(source, "groups", {}), groups, items)
+        _merge_departments(source, top, complaints)
+        top.done()
+    return Catalog(items=dict(sorted(items.items())), groups=groups, complaints=complaints)

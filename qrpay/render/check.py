@@ -109,7 +109,10 @@ def compare(expected: list[list[str]], read: list[list[str]], name: str, first_p
     """
     if len(read) != len(expected):
         raise RenderError(f"self-check failed: {name} has {len(read)} page(s), {len(expected)} were drawn")
-    for number, (want, got) in enumerate(zip(expected, read), start=first_page):
+    for number, (want, read_here) in enumerate(zip(expected, read), start=first_page):
+        # A stray short text the decoder now and then finds in dense glyphs is no code: only
+        # links count, so a missing, changed or extra code always fails.
+        got = [text for text in read_here if "://" in text or text in want]
         if Counter(want) != Counter(got):
             missing = sorted((Counter(want) - Counter(got)).elements())
             extra = sorted((Counter(got) - Counter(want)).elements())

@@ -1,13 +1,16 @@
-"""The font Chinese text is drawn with: a TrueType CJK font, embedded as a subset in every PDF.
+"""The fonts Chinese text is drawn with: TrueType CJK fonts, embedded as subsets in every PDF.
 
-The default, WenQuanYi Micro Hei, arrives with ``pip install`` (package ``paperang-p2-fonts-cjk``).
+The default is Noto Sans CJK SC in its real Regular and Bold weights (SIL OFL 1.1), shipped in
+``qrpay/fonts/`` as GBK subsets with TrueType outlines, built by ``qrpay/fonts/build.py``.
 reportlab embeds only TrueType outlines, so CFF-based OpenType fonts are refused with a sentence.
+A font given with ``--font`` draws bold text in its own weight: qrpay never fakes a bold.
 Every character is checked against the font before drawing: a missing glyph would otherwise
 print as an empty box on a poster nobody proofreads.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,12 +19,11 @@ from pathlib import Path
 
 from ..errors import InputError, RenderError
 
-DEFAULT_FONT_PACKAGE = "paperang_p2_fonts_cjk"
-DEFAULT_FONT_FILE = "fonts/wqy-microhei.ttc"
+DEFAULT_FONT_FILES = {False: "fonts/NotoSansSC-qrpay-Regular.ttf", True: "fonts/NotoSansSC-qrpay-Bold.ttf"}
 
 
-def default_font_path() -> Path:
-    return Path(str(resources.files(DEFAULT_FONT_PACKAGE).joinpath(DEFAULT_FONT_FILE)))
+def default_font_path(bold: bool = False) -> Path:
+    return Path(str(resources.files("qrpay").joinpath(DEFAULT_FONT_FILES[bold])))
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,6 +34,11 @@ class Font:
     family: str
     path: Path
     chars: frozenset[int]
+    bold: Font | None = None  # the same family's bold weight, if there is one
+
+    def weight(self, bold: bool) -> Font:
+        """The face to draw with: the bold weight when asked for and there is one."""
+        return self.bold if bold and self.bold is not None else self
 
     def width_pt(self, text: str, size_pt: float) -> float:
         from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -53,8 +60,13 @@ class Font:
 
 
 def load_font(path: Path | str | None = None) -> Font:
-    """The font at *path* (a .ttf, or the first face of a .ttc), or the default CJK font."""
-    font_path = Path(path).expanduser() if path else default_font_path()
+    """The font at *path* (a .ttf, or the first face of a .ttc), or the default CJK font with its bold."""
+    if not path:
+        return dataclasses.replace(_open(default_font_path()), bold=_open(default_font_path(bold=True)))
+    return _open(Path(path).expanduser())
+
+
+def _open(font_path: Path) -> Font:
     if not font_path.is_file():
         raise InputError(f"font {font_path} is not a file; give a TrueType .ttf or .ttc font")
     stat = font_path.stat()

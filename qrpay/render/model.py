@@ -5,10 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from .sample import is_sample
+
 KIND_LABELS = {
     "unified": "全市统一缴款码",
     "scene": "场景缴款码",
     "open": "开放式缴款码（一费一码）",
+}
+
+#: For payers from abroad: shown only on codes of items the catalog names in English.
+KIND_HINTS_EN = {
+    "unified": "Scan with Alipay, WeChat Pay or UnionPay and enter the number of your payment notice",
+    "scene": "Scan with Alipay, WeChat Pay or UnionPay, check the fee shown and pay",
+    "open": "Scan with Alipay, WeChat Pay or UnionPay and enter the amount and reference the officer gives you",
 }
 
 KIND_HINTS = {
@@ -33,6 +42,18 @@ class CodeView:
     scene: str = ""
     valid_from: date | None = None
     valid_until: date | None = None
+    name_en: str = ""  # the item's English name, for items paid by foreigners
+    basis: str = ""  # 收费依据: the legal basis of the fee
+    complaints: str = ""  # 监督电话: where a payer complains
+
+    @property
+    def sample(self) -> bool:
+        """A code on the placeholder base URL: it prints as a 样张 and can take no payment."""
+        return is_sample(self.payload)
+
+    @property
+    def kind_hint_en(self) -> str:
+        return KIND_HINTS_EN.get(self.kind, "") if self.name_en else ""
 
     @property
     def kind_label(self) -> str:
@@ -54,6 +75,19 @@ class CodeView:
             return f"{start.isoformat()} 起有效"
         return "长期有效"
 
+    @property
+    def validity_en(self) -> str:
+        start, end = self.valid_from, self.valid_until
+        if not self.name_en:
+            return ""
+        if start and end:
+            return f"Valid {start.isoformat()} to {end.isoformat()}"
+        if end:
+            return f"Valid until {end.isoformat()}"
+        if start:
+            return f"Valid from {start.isoformat()}"
+        return "No expiry date"
+
     def fields(self) -> dict[str, str]:
         """The values template text can name as ``{field}``."""
         return {
@@ -69,6 +103,11 @@ class CodeView:
             "group": self.group,
             "scene": self.scene,
             "validity": self.validity,
+            "validity_en": self.validity_en,
+            "name_en": self.name_en,
+            "kind_hint_en": self.kind_hint_en,
+            "basis": self.basis,
+            "complaints": self.complaints,
         }
 
 

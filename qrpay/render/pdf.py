@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import io
 import itertools
+import math
 import string
 from collections.abc import Iterable, Iterator
 
 from ..errors import RenderError
 from .emblem import Emblem, fit_box
 from .fonts import Font
+from .layout import Box, Line, Place, Template, Text
 from .model import CodeView, Drawn, Options
+from .sample import SAMPLE_MARK, SAMPLE_MARK_EN
 from .symbol import Placed, dark_runs, place
-from .templates import Box, Line, Place, Template, Text
-from .text import fit
+from .text import continued, drawn_width, fit, kerning
 from .units import dpi_for, mm_to_pt
 
-BOLD_STROKE = 0.035  # outline width, as a share of the font size, that thickens a "bold" block
 PX_PER_MODULE_CHECK = 6  # pixels per module the self-check rasterises at
+SAMPLE_COLOR, SAMPLE_ALPHA = "#c8102e", 0.25  # light enough over a module to leave it dark
+SAMPLE_CLEAR_MM = 8.0  # the sample mark keeps this far from the edges of its cell
 
 
 def _pages(template: Template, views: Iterable[CodeView]) -> Iterator[list[CodeView]]:
@@ -51,11 +54,12 @@ def layout_text(
     names = [name for _, name, _, _ in string.Formatter().parse(block.text) if name]
     if names and not any(values[name] for name in names):
         return None  # a block about something this code does not have, e.g. a scene
+    face = font.weight(block.bold)
     for name in names:
-        font.check(values[name], f"the {name} of {who}" if name in view.fields() else f"values.{name}")
-    font.check(text, f"template {template.name} ({block.text!r})")
+        face.check(values[name], f"the {name} of {who}" if name in view.fields() else f"values.{name}")
+    face.check(text, f"template {template.name} ({block.text!r})")
     where = f"the {' / '.join(names)} of {who}" if names else f"template text {block.text!r}"
-    return fit(block, text, font.width_pt, where)
+    return fit(block, text, face.width_pt, where)
 
 
 def preflight(
@@ -113,22 +117,41 @@ class _Drawer:
         if laid is None:
             return
         lines, size = laid
+        hanging = continued(block.text.format_map({**self.template.values, **view.fields()}), lines)
+        face = self.font.weight(block.bold)
         c = self.canvas
         c.saveState()
         writer = c.beginText()
-        writer.setFont(self.font.name, size)
-        color = self._hex(block.color)
-        writer.setFillColor(color)
-        if block.bold:
-            writer.setTextRenderMode(2)
-            c.setStrokeColor(color)
-            c.setLineWidth(size * BOLD_STROKE)
+        writer.setFont(face.name, size)
+        writer.setFillColor(self._hex(block.color))
         for index, line in enumerate(lines):
-            width = self.font.width_pt(line, size)
+            width = drawn_width(line, size, face.width_pt)
             shift = {"left": 0.0, "center": width / 2, "right": width}[block.align]
-            writer.setTextOrigin(mm_to_pt(block.x) - shift, -mm_to_pt(block.y) - index * size * block.leading)
-            writer.textOut(line)
+            indent = mm_to_pt(block.indent) if hanging[index] and block.align == "left" else 0.0
+            x = mm_to_pt(block.x) - shift + indent
+            y = -mm_to_pt(block.y) - index * size * block.leading
+            draw_line(writer, face, line, size, x, y)
         c.drawText(writer)
+        c.restoreState()
+
+    def sample(self) -> None:
+        """A large diagonal 样张 SAMPLE across the cell, translucent so every code still reads,
+        sized to stay clear of the cell's edges (and so of the page's)."""
+        c, t = self.canvas, self.template
+        face = self.font.weight(True)
+        angle = 35 if t.cell_height >= t.cell_width else 20
+        cos, sin = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+        room_w, room_h = t.cell_width - 2 * SAMPLE_CLEAR_MM, t.cell_height - 2 * SAMPLE_CLEAR_MM
+        em = min(room_w / (2 * cos + 1.4 * sin), room_h / (2 * sin + 1.4 * cos))  # the mark is 2 x 1.4 em
+        c.saveState()
+        c.setFillColor(self._hex(SAMPLE_COLOR))
+        c.setFillAlpha(SAMPLE_ALPHA)
+        c.translate(mm_to_pt(t.cell_width / 2), -mm_to_pt(t.cell_height / 2))
+        c.rotate(angle)
+        c.setFont(face.name, mm_to_pt(em))
+        c.drawCentredString(0, -mm_to_pt(em) * 0.15, SAMPLE_MARK)
+        c.setFont(face.name, mm_to_pt(em) * 0.3)
+        c.drawCentredString(0, -mm_to_pt(em) * 0.55, SAMPLE_MARK_EN)
         c.restoreState()
 
     def qr(self, placed: Placed, view: CodeView) -> None:
@@ -186,6 +209,8 @@ class _Drawer:
         for block in t.texts:
             self.text(block, view)
         self.qr(placed, view)
+        if view.sample:
+            self.sample()
         c.restoreState()
 
     def page(self, views: list[CodeView], placed: dict[str, Placed]) -> None:
@@ -202,6 +227,32 @@ class _Drawer:
         c.showPage()
 
 
+def describe(canvas: object, title: str, author: str = "") -> None:
+    """What every PDF of qrpay says about itself: title, qrpay as creator and producer, and
+    that it prints at actual size (viewer preference PrintScaling None)."""
+    canvas.setTitle(title)
+    canvas.setAuthor(author)
+    canvas.setCreator("qrpay")
+    canvas.setProducer("qrpay")
+    canvas.setViewerPreference("PrintScaling", "None")
+    canvas.setViewerPreference("DisplayDocTitle", "true")
+
+
+def draw_line(writer: object, face: Font, line: str, size: float, x: float, y: float) -> None:
+    """One line of text on a reportlab text object, full-width marks that meet set closer."""
+    pulls = kerning(line)
+    start = 0
+    for index, pull in enumerate(pulls):
+        if pull:
+            piece = line[start : index + 1]
+            writer.setTextOrigin(x, y)
+            writer.textOut(piece)
+            x += face.width_pt(piece, size) - pull * size
+            start = index + 1
+    writer.setTextOrigin(x, y)
+    writer.textOut(line[start:])
+
+
 def write_pdf(template: Template, views: Iterable[CodeView], options: Options) -> Drawn:
     """The PDF, the payloads each page shows, and the resolution to read them back at."""
     from reportlab.pdfgen.canvas import Canvas
@@ -211,8 +262,7 @@ def write_pdf(template: Template, views: Iterable[CodeView], options: Options) -
     canvas = Canvas(
         buffer, pagesize=size, invariant=1, pageCompression=1, initialFontName=options.font.name, lang="zh-CN"
     )
-    canvas.setCreator("qrpay")
-    canvas.setAuthor(template.values.get("authority", ""))
+    describe(canvas, template.title, template.values.get("authority", ""))
     emblem = options.emblem
     drawer = _Drawer(canvas, template, options.font, emblem)
     pages: list[list[str]] = []
@@ -228,7 +278,6 @@ def write_pdf(template: Template, views: Iterable[CodeView], options: Options) -
         ids[1:] = [views_on_page[-1].id]
     if not pages:
         raise RenderError(f"nothing to render: no codes were given for template {template.name}")
-    canvas.setTitle(template.title)
     canvas.setSubject(ids[0] if ids[0] == ids[-1] else f"{ids[0]} … {ids[-1]}")
     canvas.save()
     return Drawn(buffer.getvalue(), pages, dpi_for(smallest, PX_PER_MODULE_CHECK), modules)

@@ -7,249 +7,47 @@ has one cell filling the page, a table tent two (one turned upside down), a labe
 code, which is how many codes share a sheet.
 
 Shipped templates live in ``qrpay.templates``; a file of the same name in the user's templates
-folder replaces the shipped one. Every field is checked on loading, and a message names the
-file, the field, the limit and the value found.
+folder replaces the shipped one. Every field is checked on loading by type and range, and a
+message names the file, the field, what was expected and the value found. The parsed values
+are the plain dataclasses of :mod:`.layout`.
 """
 
 from __future__ import annotations
 
 import re
 import string
-import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError, NotFoundError
+from ..tomltable import Table, read_toml
+from .layout import (
+    ALIGNS,
+    ERROR_LEVELS,
+    FORMATS,
+    KINDS,
+    MAX_EMBLEM_AREA,
+    MAX_PAGE_MM,
+    MIN_QUIET_ZONE,
+    SAFE_MARGIN_MM,
+    Box,
+    Line,
+    Place,
+    QrSpec,
+    Template,
+    Text,
+    WebSpec,
+)
 from .model import FIELDS
 
-KINDS = ("unified", "scene", "open")
-FORMATS = ("pdf", "web")
-ERROR_LEVELS = ("L", "M", "Q", "H")
-ALIGNS = ("left", "center", "right")
-MIN_QUIET_ZONE = 4  # modules, the minimum ISO/IEC 18004 asks for
-MAX_EMBLEM_AREA = 0.20  # share of the symbol an emblem may cover
-MAX_PAGE_MM = 1200.0
+GUIDE_CLEAR_MM = 1.0  # cut guides stop this far inside the safe margin
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_REQUIRED = object()
+
+__all__ = ["Box", "Line", "Place", "QrSpec", "Template", "Text", "WebSpec", "load_template", "parse_template"]
 
 
-@dataclass(frozen=True)
-class Text:
-    """A line (or a few wrapped lines) of text; ``x`` is the left edge, centre or right edge per ``align``."""
-
-    text: str
-    x: float
-    y: float  # baseline of the first line
-    size: float  # points
-    min_size: float  # points: the text may shrink this far to fit ``width``
-    width: float | None
-    align: str
-    color: str
-    bold: bool
-    max_lines: int
-    leading: float  # line height as a multiple of the size
-
-
-@dataclass(frozen=True)
-class Box:
-    x: float
-    y: float
-    width: float
-    height: float
-    fill: str | None
-    stroke: str | None
-    line_pt: float
-    radius: float
-
-
-@dataclass(frozen=True)
-class Line:
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-    color: str
-    line_pt: float
-    dash_mm: float  # 0 for a solid line
-
-
-@dataclass(frozen=True)
-class QrSpec:
-    """Where the symbol goes and how small its modules may get.
-
-    ``size`` is the symbol without its quiet zone (ISO's "symbol"); the quiet zone of
-    ``quiet_zone`` modules is added around it, so the module size is ``size`` divided by the
-    modules per side of the symbol alone.
-    """
-
-    x: float
-    y: float
-    size: float
-    min_module: float
-    quiet_zone: int
-    error: str
-    emblem_max_area: float
-
-
-@dataclass(frozen=True)
-class Place:
-    x: float
-    y: float
-    rotate: int  # 0 or 180 degrees
-
-
-@dataclass(frozen=True)
-class WebSpec:
-    module_px: int  # CSS pixels per module at --scale 1
-    dpi: int  # PNG resolution metadata at --scale 1
-    svg_mm: bool  # give the SVG a width and height in millimetres
-    alt: str
-    caption: str
-    link_text: str
-
-
-@dataclass(frozen=True)
-class Template:
-    name: str
-    source: str
-    title: str
-    description: str
-    format: str
-    kinds: tuple[str, ...]
-    qr: QrSpec
-    values: dict[str, str] = field(default_factory=dict)
-    page_width: float = 0.0
-    page_height: float = 0.0
-    cell_width: float = 0.0
-    cell_height: float = 0.0
-    fill: str = "same"
-    places: tuple[Place, ...] = ()
-    boxes: tuple[Box, ...] = ()
-    lines: tuple[Line, ...] = ()
-    texts: tuple[Text, ...] = ()
-    page_lines: tuple[Line, ...] = ()
-    page_texts: tuple[Text, ...] = ()
-    web: WebSpec | None = None
-
-    @property
-    def cells_per_page(self) -> int:
-        return len(self.places)
-
-    @property
-    def extension(self) -> str:
-        """The file extension written when the user names no output file."""
-        return ".pdf" if self.format == "pdf" else ".png"
-
-    def to_dict(self) -> dict:
-        data = {
-            "name": self.name,
-            "title": self.title,
-            "description": self.description,
-            "format": self.format,
-            "kinds": list(self.kinds),
-            "source": self.source,
-            "error": self.qr.error,
-            "min_module_mm": self.qr.min_module,
-        }
-        if self.format == "pdf":
-            data.update(
-                page_mm=[self.page_width, self.page_height],
-                qr_size_mm=self.qr.size,
-                cells_per_page=self.cells_per_page,
-                fill=self.fill,
-            )
-        else:
-            data.update(module_px=self.web.module_px, dpi=self.web.dpi, outputs=[".png", ".svg", ".html"])
-        return data
-
-
-# -- reading fields -----------------------------------------------------------------------
-
-
-class _Table:
-    """One TOML table being read, so every message can name file and field."""
-
-    def __init__(self, source: str, where: str, data: object):
-        if not isinstance(data, dict):
-            raise InputError(f"{source}: {where} must be a table of fields, got {data!r}")
-        self.source, self.where, self.data, self.read = source, where, data, set()
-
-    def _get(self, key: str, default: object) -> object:
-        self.read.add(key)
-        if key in self.data:
-            return self.data[key]
-        if default is _REQUIRED:
-            raise InputError(f"{self.source}: {self.name(key)} is required")
-        return default
-
-    def name(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def fail(self, key: str, limit: str, value: object) -> InputError:
-        return InputError(f"{self.source}: {self.name(key)} must be {limit}, got {value!r}")
-
-    def number(self, key: str, low: float, high: float, default: object = _REQUIRED, unit: str = "") -> float:
-        value = self._get(key, default)
-        if value is None:
-            return value
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise self.fail(key, f"a number from {low:g} to {high:g}{unit}", value)
-        return float(value)
-
-    def integer(self, key: str, low: int, high: int, default: object = _REQUIRED) -> int:
-        value = self._get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(key, f"a whole number from {low} to {high}", value)
-        return value
-
-    def text(self, key: str, default: object = _REQUIRED) -> str:
-        value = self._get(key, default)
-        if not isinstance(value, str):
-            raise self.fail(key, "text", value)
-        return value
-
-    def choice(self, key: str, choices: Iterable[object], default: object = _REQUIRED) -> object:
-        choices = tuple(choices)
-        value = self._get(key, default)
-        if value not in choices:
-            raise self.fail(key, "one of " + ", ".join(map(str, choices)), value)
-        return value
-
-    def flag(self, key: str, default: bool = False) -> bool:
-        value = self._get(key, default)
-        if not isinstance(value, bool):
-            raise self.fail(key, "true or false", value)
-        return value
-
-    def color(self, key: str, default: object = _REQUIRED) -> str | None:
-        value = self._get(key, default)
-        if value is not None and not (isinstance(value, str) and _COLOR.match(value)):
-            raise self.fail(key, 'a colour such as "#1d4f91"', value)
-        return value
-
-    def tables(self, key: str) -> list[_Table]:
-        value = self._get(key, [])
-        if not isinstance(value, list):
-            raise self.fail(key, f"a list of tables ([[{self.name(key)}]])", value)
-        return [_Table(self.source, f"{self.name(key)}[{index}]", item) for index, item in enumerate(value)]
-
-    def table(self, key: str, required: bool = True) -> _Table | None:
-        if key not in self.data and not required:
-            self.read.add(key)
-            return None
-        return _Table(self.source, self.name(key), self._get(key, _REQUIRED))
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self.read)
-        if unknown:
-            where = f" in {self.where}" if self.where else ""
-            raise InputError(f"{self.source}: unknown field(s) {', '.join(unknown)}{where}; check the spelling")
-
-
-def _placeholders(table: _Table, key: str, text: str, known: Iterable[str]) -> str:
+def _placeholders(table: Table, key: str, text: str, known: Iterable[str]) -> str:
     known = set(known)
     try:
         parsed = list(string.Formatter().parse(text))
@@ -266,7 +64,7 @@ def _placeholders(table: _Table, key: str, text: str, known: Iterable[str]) -> s
     return text
 
 
-def _text(table: _Table, width: float, height: float, known: Iterable[str]) -> Text:
+def _text(table: Table, width: float, height: float, known: Iterable[str]) -> Text:
     size = table.number("size_pt", 4, 200, unit=" pt")
     block = Text(
         text=_placeholders(table, "text", table.text("text"), known),
@@ -280,12 +78,13 @@ def _text(table: _Table, width: float, height: float, known: Iterable[str]) -> T
         bold=table.flag("bold"),
         max_lines=table.integer("max_lines", 1, 40, default=1),
         leading=table.number("leading", 1.0, 3.0, default=1.3),
+        indent=table.number("indent_mm", 0, width, default=0, unit=" mm"),
     )
     table.done()
     return block
 
 
-def _box(table: _Table, width: float, height: float) -> Box:
+def _box(table: Table, width: float, height: float) -> Box:
     box = Box(
         x=table.number("x_mm", 0, width, unit=" mm"),
         y=table.number("y_mm", 0, height, unit=" mm"),
@@ -304,7 +103,7 @@ def _box(table: _Table, width: float, height: float) -> Box:
     return box
 
 
-def _line(table: _Table, width: float, height: float) -> Line:
+def _line(table: Table, width: float, height: float) -> Line:
     line = Line(
         x1=table.number("x1_mm", 0, width, unit=" mm"),
         y1=table.number("y1_mm", 0, height, unit=" mm"),
@@ -318,7 +117,7 @@ def _line(table: _Table, width: float, height: float) -> Line:
     return line
 
 
-def _qr(table: _Table, width: float | None, height: float | None) -> QrSpec:
+def _qr(table: Table, width: float | None, height: float | None) -> QrSpec:
     sized = width is not None
     spec = QrSpec(
         x=table.number("x_mm", 0, width, unit=" mm") if sized else 0.0,
@@ -340,8 +139,8 @@ def _qr(table: _Table, width: float | None, height: float | None) -> QrSpec:
 
 
 def _grid(
-    table: _Table,
-    template: _Table,
+    table: Table,
+    template: Table,
     cell_w: float,
     cell_h: float,
     page_w: float,
@@ -367,15 +166,17 @@ def _grid(
         Place(left + c * (cell_w + gap_x), top + r * (cell_h + gap_y), 0) for r in range(rows) for c in range(columns)
     )
     lines: list[Line] = []
-    if guides:
+    if guides:  # along the cuts between cells, kept inside the margin no printer can reach
+        inset = SAFE_MARGIN_MM + GUIDE_CLEAR_MM
+        low_x, high_x, low_y, high_y = inset, page_w - inset, inset, page_h - inset
         xs = sorted({p.x for p in places} | {p.x + cell_w for p in places})
         ys = sorted({p.y for p in places} | {p.y + cell_h for p in places})
-        lines += [Line(x, 0, x, page_h, guide_color, 0.3, 1.5) for x in xs]
-        lines += [Line(0, y, page_w, y, guide_color, 0.3, 1.5) for y in ys]
+        lines += [Line(x, low_y, x, high_y, guide_color, 0.3, 1.5) for x in xs if low_x <= x <= high_x]
+        lines += [Line(low_x, y, high_x, y, guide_color, 0.3, 1.5) for y in ys if low_y <= y <= high_y]
     return places, tuple(lines)
 
 
-def _places(template: _Table, cell_w: float, cell_h: float, page_w: float, page_h: float) -> tuple[Place, ...]:
+def _places(template: Table, cell_w: float, cell_h: float, page_w: float, page_h: float) -> tuple[Place, ...]:
     places = []
     for table in template.tables("place"):
         place = Place(
@@ -392,7 +193,7 @@ def _places(template: _Table, cell_w: float, cell_h: float, page_w: float, page_
     return tuple(places) or (Place(0.0, 0.0, 0),)
 
 
-def _web(table: _Table, known: Iterable[str]) -> WebSpec:
+def _web(table: Table, known: Iterable[str]) -> WebSpec:
     spec = WebSpec(
         module_px=table.integer("module_px", 1, 100),
         dpi=table.integer("dpi", 36, 2400, default=96),
@@ -407,24 +208,20 @@ def _web(table: _Table, known: Iterable[str]) -> WebSpec:
 
 def parse_template(name: str, source: str, text: str) -> Template:
     """A template from TOML *text*; *source* names the file in messages."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{source}: not valid TOML ({exc})") from None
-    top = _Table(source, "", data)
+    top = Table(source, "", read_toml(source, text))
     fmt = top.choice("format", FORMATS)
     values_table = top.table("values", required=False)
     values = {}
     if values_table is not None:
-        values = {key: values_table.text(key) for key in values_table.data}
+        values = {key: values_table.text(key) for key in list(values_table.data)}
         values_table.done()
         clash = sorted(set(values) & set(FIELDS))
         if clash:
             raise InputError(f"{source}: values.{clash[0]} would hide the code's own field {{{clash[0]}}}; rename it")
     known = (*FIELDS, *values)
-    kinds = top._get("kinds", list(KINDS))
-    if not isinstance(kinds, list) or not kinds or not set(kinds) <= set(KINDS):
-        raise top.fail("kinds", f"a list drawn from {', '.join(KINDS)}", kinds)
+    kinds = top.texts("kinds", list(KINDS))
+    if not kinds or not set(kinds) <= set(KINDS):
+        raise top.fail("kinds", f"a list drawn from {', '.join(KINDS)}", list(kinds))
     common = dict(
         name=name,
         source=source,

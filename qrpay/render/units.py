@@ -10,10 +10,6 @@ def mm_to_pt(mm: float) -> float:
     return mm * PT_PER_INCH / MM_PER_INCH
 
 
-def pt_to_mm(pt: float) -> float:
-    return pt * MM_PER_INCH / PT_PER_INCH
-
-
 def mm_to_px(mm: float, dpi: float) -> float:
     return mm * dpi / MM_PER_INCH
 

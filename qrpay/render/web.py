@@ -13,12 +13,15 @@ from collections.abc import Iterable
 
 from ..errors import InputError, RenderError
 from .emblem import Emblem, fit_box
+from .fonts import default_font_path
 from .model import CodeView, Drawn, Options
+from .sample import SAMPLE_MARK, SAMPLE_MARK_EN
 from .symbol import Placed, dark_runs, place
 from .templates import Template
 from .units import px_to_mm
 
 SVG_NS = "http://www.w3.org/2000/svg"
+SAMPLE_RGBA = (200, 16, 46, 90)  # translucent red: over a dark module the module stays dark
 
 
 MAX_SIDE_PX = 10_000  # a web image at most 10,000 pixels square (100 MB greyscale)
@@ -39,11 +42,24 @@ def _placed(template: Template, view: CodeView, emblem: Emblem | None) -> Placed
 def _texts(template: Template, view: CodeView) -> dict[str, str]:
     values = {**template.values, **view.fields()}
     spec = template.web
+    mark = f"【{SAMPLE_MARK} {SAMPLE_MARK_EN}】" if view.sample else ""
     return {
-        "alt": spec.alt.format_map(values),
-        "caption": spec.caption.format_map(values),
+        "alt": mark + spec.alt.format_map(values),
+        "caption": mark + spec.caption.format_map(values),
         "link_text": spec.link_text.format_map(values),
     }
+
+
+def _sample_mark(image: object) -> object:
+    """*image* with a large diagonal 样张 across it, translucent so the symbol still reads."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    side = image.width
+    font = ImageFont.truetype(str(default_font_path(bold=True)), max(8, side * 2 // 5))
+    layer = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+    ImageDraw.Draw(layer).text((side / 2, side / 2), SAMPLE_MARK, font=font, fill=SAMPLE_RGBA, anchor="mm")
+    layer = layer.rotate(35, resample=Image.Resampling.BICUBIC)
+    return Image.alpha_composite(image.convert("RGBA"), layer).convert("RGB")
 
 
 def png_bytes(template: Template, view: CodeView, placed: Placed, emblem: Emblem | None, scale: int) -> bytes:
@@ -70,6 +86,8 @@ def png_bytes(template: Template, view: CodeView, placed: Placed, emblem: Emblem
         picture = emblem.image.resize((round(w), round(h)), Image.Resampling.LANCZOS)
         image = image.convert("RGB")
         image.paste(picture, (start + px // 2 + round(x), start + px // 2 + round(y)))
+    if view.sample:
+        image = _sample_mark(image)
     info = PngInfo()
     info.add_itxt("Title", _texts(template, view)["alt"])
     info.add_itxt("Comment", view.payload)
@@ -106,6 +124,12 @@ def svg_text(template: Template, view: CodeView, placed: Placed, emblem: Emblem 
             f'<image x="{start + 0.5 + x:.4f}" y="{start + 0.5 + y:.4f}" width="{w:.4f}" height="{h:.4f}" '
             f'href="data:image/png;base64,{data}"/>',
         ]
+    if view.sample:
+        parts.append(
+            f'<text x="{total / 2:g}" y="{total / 2:g}" transform="rotate(-35 {total / 2:g} {total / 2:g})" '
+            f'font-size="{total * 2 / 5:.1f}" font-weight="bold" text-anchor="middle" dominant-baseline="central" '
+            f'fill="#c8102e" fill-opacity="0.25">{SAMPLE_MARK}</text>'
+        )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 

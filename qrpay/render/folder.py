@@ -1,0 +1,96 @@
+"""Web templates for thousands of codes: one image per code, drawn and read back by worker
+processes, written into a new folder that takes the output folder's place whole."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+from ..errors import InputError, RenderError
+from ..fileio import atomic_folder
+from . import FORMATS, Rendered, check, pool
+from .layout import Template
+from .model import CodeView
+from .sheets import Progress
+
+IMAGES_PER_TASK = 32
+
+
+def _images(views: list[CodeView]) -> list[tuple[bytes, list[str]]]:
+    """Each code's image file and, when checking, what it reads back as."""
+    fmt = FORMATS[(pool.job.template.format, pool.job.extension)]
+    made = []
+    for view in views:
+        drawn = fmt.write(pool.job.template, [view], pool.options())
+        read = (
+            check.run(fmt.read, drawn.data, drawn.check_dpi, drawn.pages, view.id + pool.job.extension)
+            if pool.job.check
+            else [[]]
+        )
+        made.append((drawn.data, read[0]))
+    return made
+
+
+def render_folder(
+    template: Template,
+    views: Iterable[CodeView],
+    folder: Path | str,
+    *,
+    count: int | None = None,
+    extension: str = ".png",
+    check_codes: bool = True,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    finish: Callable[[Path, list[Rendered]], None] | None = None,
+) -> list[Rendered]:
+    """One image per code of *views*, drawn with the web *template* into a new *folder*.
+
+    *views* and *count* are as for :func:`render_sheets`. Each image is read back unless
+    *check_codes* is false. *finish* is called with the temporary folder and the results (which
+    name the final paths) before the folder takes the place of *folder*, e.g. to add a
+    manifest; on any failure nothing is left behind.
+    """
+    folder = Path(folder)
+    if (template.format, extension) not in FORMATS or template.format != "web":
+        raise InputError(f"template {template.name} does not make {extension} images")
+    total = len(views) if count is None else count
+    if not total:
+        raise RenderError(f"nothing to render: no codes were given for template {template.name}")
+    tell = progress or (lambda stage, done, total: None)
+    handed: deque[list[CodeView]] = deque()  # chunks handed out and not yet written
+
+    def tasks() -> Iterator[tuple[list[CodeView]]]:
+        for chunk in pool.batches(views, IMAGES_PER_TASK):
+            handed.append(chunk)
+            yield (chunk,)
+
+    running = pool.Pool(
+        pool.Job(template, None, extension, check_codes),
+        min(-(-total // IMAGES_PER_TASK), workers or pool.workers_available()),
+    )
+    results: list[Rendered] = []
+    try:
+        with atomic_folder(folder) as tmp:
+            for made in running.ordered(_images, tasks()):
+                for view, (data, read) in zip(handed.popleft(), made):
+                    name = view.id + extension
+                    (tmp / name).write_bytes(data)
+                    results.append(
+                        Rendered(
+                            path=folder / name,
+                            template=template.name,
+                            ids=(view.id,),
+                            sha256=hashlib.sha256(data).hexdigest(),
+                            size=len(data),
+                            pages=1,
+                            decoded=tuple(read),
+                        )
+                    )
+                tell("drawing", len(results), total)
+            if finish is not None:
+                finish(tmp, results)
+    finally:
+        running.close()
+    return results
