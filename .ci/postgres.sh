@@ -14,10 +14,16 @@ start)
     password="$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
     (umask 077; echo "$password" >"$dir/pwfile")
     [ "$(id -u)" = 0 ] && chown postgres "$dir/pwfile"
-    as_pg "$bin/initdb" -D "$dir/data" -A scram-sha-256 -U postgres --pwfile="$dir/pwfile" >"$dir/initdb.log" 2>&1
+    if ! as_pg "$bin/initdb" -D "$dir/data" -A scram-sha-256 -U postgres --pwfile="$dir/pwfile" >"$dir/initdb.log" 2>&1; then
+        cat "$dir/initdb.log" >&2
+        exit 1
+    fi
     rm -f "$dir/pwfile"
-    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
-        -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" -w start >/dev/null
+    if ! as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -t 60 \
+        -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" -w start >/dev/null; then
+        cat "$dir/server.log" >&2
+        exit 1
+    fi
     as_pg env PGPASSWORD="$password" "$bin/psql" -q -h 127.0.0.1 -p "$port" \
         -U postgres -d postgres -c "CREATE ROLE qrpay LOGIN CREATEDB PASSWORD '$password'" \
         -c "CREATE DATABASE qrpay OWNER qrpay" >/dev/null

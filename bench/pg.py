@@ -7,9 +7,8 @@
 For each engine: CLI start-up (``qrpay list --json`` on an empty register, a fresh process;
 and ``qrpay --version`` for the floor), a batch of COUNT scene codes on labels-a4 in a fresh
 process with a fresh register (self-check on), and ``Qrpay.verify`` on the minted payloads in
-this process. Medians of REPEAT runs; each round measures every engine in turn. The PostgreSQL
-database named by the URL must be empty or a qrpay register: the benchmark drops qrpay's tables
-between runs of a fresh database each time (it creates and drops one per run).
+this process. Medians of REPEAT runs; each round measures every engine in turn. The URL's role
+must be allowed to create databases: each PostgreSQL run gets a fresh one, dropped after it.
 """
 
 from __future__ import annotations
@@ -24,9 +23,10 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BASE_URL, ITEMS, fresh_home, write_codes_csv  # noqa: E402
+from run import BASE_URL, fresh_home, write_codes_csv
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
@@ -51,15 +51,11 @@ class Engine:
         if self.admin_url:
             self.drop()
             import psycopg
-            from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
             self.database = f"qrpay_bench_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(self.admin_url, autocommit=True) as db:
                 db.execute(f'CREATE DATABASE "{self.database}"')
-            info = conninfo_to_dict(self.admin_url)
-            info["dbname"] = self.database
-            parts = [f"{k}={v}" for k, v in info.items()]
-            env["QRPAY_DATABASE_URL"] = url_of(make_conninfo(" ".join(parts)))
+            env["QRPAY_DATABASE_URL"] = urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{self.database}"))
         return env
 
     def drop(self) -> None:
@@ -69,16 +65,6 @@ class Engine:
             with psycopg.connect(self.admin_url, autocommit=True) as db:
                 db.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
             self.database = None
-
-
-def url_of(conninfo: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict
-
-    info = conninfo_to_dict(conninfo)
-    auth = info.get("user", "")
-    if info.get("password"):
-        auth += ":" + info["password"]
-    return f"postgresql://{auth}@{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info['dbname']}"
 
 
 def verify_rate(env: dict[str, str], count: int) -> float:

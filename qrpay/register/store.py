@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -275,7 +276,7 @@ class Register:
         rolls every code back."""
         with self.transaction():
             for purpose in purposes:
-                serial, new = self._mint_one(purpose, lambda serial, p=purpose: seal(serial, p))
+                serial, new = self._mint_one(purpose, partial(_seal_for, seal, purpose))
                 yield self.get(serial), new
 
     def _mint_one(self, purpose: Purpose, seal: Callable[[int], dict]) -> tuple[int, bool]:
@@ -326,7 +327,8 @@ class Register:
         revoked: bool | None = None,
         limit: int | None = None,
     ) -> list[Code]:
-        clauses, params = ["token IS NOT NULL"], []
+        clauses: list[str] = ["token IS NOT NULL"]
+        params: list[object] = []
         if kind:
             clauses.append("kind = ?")
             params.append(kind)
@@ -382,6 +384,10 @@ class Register:
             "SELECT template, path, sha256, created_at FROM renders WHERE serial = ? ORDER BY id", (serial,)
         )
         return [dict(zip(("template", "path", "sha256", "created_at"), row)) for row in rows]
+
+
+def _seal_for(seal: Callable[[int, Purpose], dict], purpose: Purpose, serial: int) -> dict:
+    return seal(serial, purpose)
 
 
 def _migrate(db: Sqlite) -> None:
