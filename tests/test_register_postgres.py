@@ -136,3 +136,20 @@ def test_register_errors_never_carry_the_password(pg):
     with pytest.raises(RegisterError) as caught:
         Register.connect(bad)
     assert parts.password not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_a_connection_lost_mid_use_is_a_register_error_without_the_password(pg):
+    with Qrpay(Settings.load()) as desk:
+        code, _ = desk.mint_scene("09", "window 3")
+        with psycopg.connect(pg, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(RegisterError, match="cannot use register") as caught:
+            desk.verify(code.payload)
+        assert urlsplit(pg).password not in str(caught.value)
+        with pytest.raises(RegisterError, match="cannot"):
+            desk.revoke(code.id, "the server is gone")
+    with Qrpay(Settings.load()) as desk:  # nothing was half-done
+        assert desk.verify(code.payload).status == "genuine"

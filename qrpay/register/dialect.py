@@ -117,21 +117,34 @@ class Postgres:
         self._idle = psycopg.pq.TransactionStatus.IDLE
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        return self.raw.execute(_pyformat(sql), params)
+        try:
+            return self.raw.execute(_pyformat(sql), params)
+        except self.errors as exc:  # the server went away, a lock waited too long, a deadlock
+            raise self.lost(exc) from None
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        with self.raw.cursor() as cursor:
-            cursor.executemany(_pyformat(sql), rows)
+        try:
+            with self.raw.cursor() as cursor:
+                cursor.executemany(_pyformat(sql), rows)
+        except self.errors as exc:
+            raise self.lost(exc) from None
+
+    def lost(self, exc: Exception) -> RegisterError:
+        return RegisterError(f"cannot use register {self.location}: {_scrub(str(exc), self.url)}")
 
     def begin(self) -> None:
-        self.raw.execute("BEGIN")
+        self.execute("BEGIN")
 
     def commit(self) -> None:
-        self.raw.execute("COMMIT")
+        self.execute("COMMIT")
 
     def rollback(self) -> None:
-        if self.raw.info.transaction_status != self._idle:
+        if self.raw.closed or self.raw.info.transaction_status == self._idle:
+            return  # nothing to undo, or the server has already undone it with the lost connection
+        try:
             self.raw.execute("ROLLBACK")
+        except self.errors:
+            pass
 
     def ddl(self, sql: str) -> str:
         return for_postgres(sql)
@@ -142,7 +155,7 @@ class Postgres:
     def version(self) -> int:
         """The number of migrations applied: 0 for an empty database; a database holding
         tables that are not a qrpay register's, or migrations this qrpay does not know, is refused."""
-        found = {row[0] for row in self.raw.execute(_TABLES_SQL)}
+        found = {row[0] for row in self.execute(_TABLES_SQL)}
         if not found:
             return 0
         strangers = sorted(found - set(TABLES))
@@ -152,7 +165,7 @@ class Postgres:
                 f"the database at {self.location} holds tables that are not a qrpay register's ({named}); "
                 f"{files.UNTOUCHED}. Give qrpay a database of its own"
             )
-        names = [row[0] for row in self.raw.execute("SELECT name FROM migrations ORDER BY name")]
+        names = [row[0] for row in self.execute("SELECT name FROM migrations ORDER BY name")]
         known = [name for name, _ in MIGRATIONS]
         if names != known[: len(names)]:
             raise RegisterError(
@@ -164,11 +177,11 @@ class Postgres:
 
     def mark(self, old: int, new: int) -> None:
         if old == 0:
-            self.raw.execute("COMMENT ON TABLE migrations IS 'qrpay register'")
+            self.execute("COMMENT ON TABLE migrations IS 'qrpay register'")
 
     def lock_schema(self) -> None:
         """Serialise migrations between processes (the lock ends with the transaction)."""
-        self.raw.execute("SELECT pg_advisory_xact_lock(%s)", (APPLICATION_ID,))
+        self.execute("SELECT pg_advisory_xact_lock(?)", (APPLICATION_ID,))
 
     def close(self) -> None:
         if self.pool is not None:

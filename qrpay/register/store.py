@@ -118,7 +118,7 @@ class Register:
             register._prepare()
         except db.errors as exc:
             db.close()
-            raise RegisterError(f"cannot use register {db.location}: {' '.join(str(exc).split())}") from None
+            raise db.lost(exc) from None
         except BaseException:
             db.close()
             raise
@@ -260,8 +260,7 @@ class Register:
         whether the code is new.
         """
         with self.transaction():
-            serial, new = self._mint_one(Purpose(kind, number, scene, valid_from, valid_until), seal)
-        return self.get(serial), new
+            return self._mint_one(Purpose(kind, number, scene, valid_from, valid_until), seal)
 
     def mint_many(self, purposes: Iterable[Purpose], seal: Callable[[int, Purpose], dict]) -> list[tuple[Code, bool]]:
         """:meth:`mint` for each purpose, all in one transaction: every code is minted, or none is.
@@ -276,14 +275,17 @@ class Register:
         rolls every code back."""
         with self.transaction():
             for purpose in purposes:
-                serial, new = self._mint_one(purpose, partial(_seal_for, seal, purpose))
-                yield self.get(serial), new
+                yield self._mint_one(purpose, partial(_seal_for, seal, purpose))
 
-    def _mint_one(self, purpose: Purpose, seal: Callable[[int], dict]) -> tuple[int, bool]:
-        """The serial of the live code for *purpose*, inserted if needed; call inside a transaction."""
+    def _mint_one(self, purpose: Purpose, seal: Callable[[int], dict]) -> tuple[Code, bool]:
+        """The live code for *purpose*, inserted if needed, and whether it is new; call inside a transaction.
+
+        The live-purpose unique index decides between desks minting the same purpose at once: the
+        second one's insert waits for the first to commit, then does nothing, and it takes the
+        first one's code."""
         existing = self.find_live(*purpose)
         if existing:
-            return existing.serial, False
+            return existing, False
         kind, number, scene, valid_from, valid_until = purpose
         row = self.db.execute(
             "INSERT INTO codes (kind, number, scene, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?) "
@@ -301,11 +303,12 @@ class Register:
             return self._mint_one(purpose, seal)
         serial = row[0]
         fields = seal(serial)
-        self.db.execute(
-            "UPDATE codes SET kid = ?, token = ?, payload = ?, payment_code = ?, qr_version = ? WHERE serial = ?",
+        sealed = self.db.execute(
+            "UPDATE codes SET kid = ?, token = ?, payload = ?, payment_code = ?, qr_version = ? WHERE serial = ? "
+            f"RETURNING {_CODE_COLUMNS}",
             (fields["kid"], fields["token"], fields["payload"], fields["payment_code"], fields["qr_version"], serial),
-        )
-        return serial, True
+        ).fetchone()
+        return _code(sealed), True
 
     def get(self, serial: int) -> Code:
         code = self.lookup(serial)
