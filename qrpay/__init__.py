@@ -1,6 +1,6 @@
 """qrpay: signed payment QR codes for a city's unified public payment platform."""
 
-from .api import STATUSES, Qrpay, Verdict
+from .api import Qrpay
 from .codes.catalog import Catalog, Group, Item, load_catalog
 from .codes.record import Code
 from .config import Settings
@@ -13,6 +13,7 @@ from .errors import (
     RegisterError,
     RenderError,
 )
+from .verify import STATUSES, Verdict
 
 __version__ = "0.1.0"
 

@@ -1,88 +1,63 @@
-"""The Python API: mint, verify, revoke and look up codes. The CLI is a thin layer over this.
+"""The Python API: mint, verify, revoke, render and look up codes; the CLI is a thin layer over it.
 
 >>> desk = Qrpay.open()                      # settings from QRPAY_HOME / QRPAY_BASE_URL
->>> code = desk.mint_scene("09", "window 3")
+>>> code, new = desk.mint_scene("09", "window 3")
 >>> desk.verify(code.payload).status
 'genuine'
+
+Callers (the CLI, batch, audit, the emergency features, other programs) go through these
+methods; the register and keyring behind them are the storage layer's business.
 """
 
 from __future__ import annotations
 
-import os
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from .codes import paycode, token
+from . import clock, fileio, revocations
+from .codes import token
 from .codes.catalog import Catalog, Group, Item, load_catalog
 from .codes.record import Code, check_window, clean_scene, clean_text, parse_date, parse_id
+from .codes.seal import seal, stand_in
 from .config import Settings
-from .errors import InputError, KeyringError, MalformedToken, NotFoundError
+from .emergency.books import Books
+from .errors import InputError, KeyringError
 from .keys import Key, Keyring
-from .qr.decode import PHOTO_SUFFIXES
 from .qr.encode import version_of
 from .register.store import Purpose, Register
 from .render import CodeView, Rendered, Template, list_templates, load_template
 from .render import render as draw
+from .verify import Standing, Verdict, Verifier
 
-STATUSES = (
-    "genuine",
-    "forged",
-    "revoked",
-    "expired",
-    "not-yet-valid",
-    "unknown-key",
-    "malformed",
-    "not-found",
-    "no-code-found",
-)
 MAX_REASON = 200
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The answer to "is this code genuine?" for one input."""
-
-    input: str
-    status: str
-    reason: str
-    code: Code | None = None
-    source: str | None = field(default=None)  # the file a code was read from, if any
-    count: int = 1  # how many times the code appears in that file (a label sheet holds 24)
-
-    @property
-    def genuine(self) -> bool:
-        return self.status == "genuine"
-
-    def to_dict(self) -> dict:
-        data = {
-            "input": self.input,
-            "status": self.status,
-            "reason": self.reason,
-            "id": self.code.id if self.code else None,
-            "count": self.count,
-        }
-        if self.source:
-            data["source"] = self.source
-        if self.code:
-            data.update(kind=self.code.kind, payment_code=self.code.payment_code, payload=self.code.payload)
-        return data
-
-
 class Qrpay:
-    """One user's qrpay: settings, catalog, keyring and register, opened lazily."""
+    """One user's qrpay: settings, catalog, keyring and register, opened lazily.
 
-    def __init__(self, settings: Settings):
+    *today* gives the current day (default: the clock in the configured time zone); pass
+    another to see what qrpay would say on some other day.
+    """
+
+    def __init__(self, settings: Settings, *, today: clock.Today | None = None):
         self.settings = settings
+        self._today = today
+        self._outputs = fileio.protect(fileio.Owner(settings.home, self._recorded, settings.keeps))
+
+    def _recorded(self, path: str) -> set[str]:
+        exists = self.settings.database_url or self.settings.register_path.exists()
+        return self.register.render_hashes(path) if exists else set()
 
     @classmethod
-    def open(cls, **overrides: object) -> Qrpay:
+    def open(cls, **overrides: Any) -> Qrpay:
         return cls(Settings.load(**overrides))
 
     def close(self) -> None:
+        self.__dict__.pop("books", None)
         if "register" in self.__dict__:
             self.register.close()
             del self.__dict__["register"]
@@ -107,8 +82,31 @@ class Qrpay:
             return Register.connect(self.settings.database_url, keep_dir=self.settings.home)
         return Register.open(self.settings.register_path)
 
+    @cached_property
+    def books(self) -> Books:
+        """The register's emergency tables: collection log, statements, reconciliation runs."""
+        return Books(self.register)
+
+    @cached_property
+    def verifier(self) -> Verifier:
+        return Verifier(
+            lambda serial: self.register.lookup(serial),
+            lambda kid: self.keyring.get(kid),
+            lambda: self.today(),
+            self.settings.tz,
+        )
+
     def today(self) -> date:
-        return datetime.now(self.settings.tz).date()
+        """The current day where the codes hang (the configured time zone)."""
+        return self._today() if self._today is not None else clock.today(self.settings.tz)
+
+    def now(self) -> datetime:
+        """The current moment in the configured time zone, to the second."""
+        return clock.now(self.settings.tz)
+
+    def transaction(self) -> AbstractContextManager[object]:
+        """One register transaction: every write inside it is kept, or none is."""
+        return self.register.transaction()
 
     # -- describing ------------------------------------------------------------------------
 
@@ -143,18 +141,10 @@ class Qrpay:
 
     # -- minting ---------------------------------------------------------------------------
 
-    def _mint(
-        self,
-        kind: str,
-        number: int,
-        scene: str | None = None,
-        valid_from: date | None = None,
-        valid_until: date | None = None,
-    ) -> tuple[Code, bool]:
-        existing = self.register.find_live(kind, number, scene, valid_from, valid_until)
+    def _mint(self, purpose: Purpose) -> tuple[Code, bool]:
+        existing = self.register.find_live(*purpose)
         if existing:
             return existing, False
-        purpose = Purpose(kind, number, scene, valid_from, valid_until)
         return self.register.mint(*purpose, lambda serial: self._seal(serial, purpose))
 
     def mint_many(self, purposes: Iterable[Purpose]) -> list[tuple[Code, bool]]:
@@ -165,30 +155,27 @@ class Qrpay:
         """:meth:`mint_many` one code at a time, committed when the last is taken (see Register.minting)."""
         return self.register.minting(purposes, self._seal)
 
-    def _seal(self, serial: int, purpose: Purpose) -> dict:
+    def _seal(self, serial: int, purpose: Purpose) -> dict[str, Any]:
         """The signed fields of the new code that received *serial*."""
         if serial > token.MAX_SERIAL:
             raise InputError(f"the register is full ({token.MAX_SERIAL} codes); start a new register")
         key = self.keyring.signing_key
-        claims = token.Claims(purpose.kind, key.kid, purpose.number, serial, purpose.valid_from, purpose.valid_until)
-        signed = token.sign(claims, key.secret)
-        payload = self.settings.base_url + signed
-        return {
-            "kid": key.kid,
-            "token": signed,
-            "payload": payload,
-            "payment_code": paycode.make(purpose.kind, purpose.number, serial),
-            "qr_version": version_of(payload),
-        }
+        fields = seal(*purpose, serial, key.kid, key.secret, self.settings.base_url)
+        return {**fields, "qr_version": version_of(fields["payload"])}
+
+    def stand_in(self, purpose: Purpose) -> Code:
+        """A code as *purpose* will be minted, with a stand-in serial and key that print as wide as
+        any real one: to measure its text before anything is minted. Never stored, never genuine."""
+        return stand_in(*purpose, self.settings.base_url)
 
     def mint_unified(self, group: str) -> tuple[Code, bool]:
         """The city-wide code for *group* (``traffic-fine``, ``education``); ``True`` if new."""
-        return self._mint("unified", self.catalog.group(group).number)
+        return self._mint(Purpose("unified", self.catalog.group(group).number))
 
     def mint_scene(self, item: str, scene: str) -> tuple[Code, bool]:
         """The code for one item at one place (window, website, account); ``True`` if new."""
         found = self.catalog.item(item)
-        return self._mint("scene", found.number, clean_scene(scene))
+        return self._mint(Purpose("scene", found.number, clean_scene(scene)))
 
     def mint_open(
         self, item: str, valid_from: str | date | None = None, valid_until: str | date | None = None
@@ -198,7 +185,7 @@ class Qrpay:
         start = parse_date(valid_from, field="valid-from")
         end = parse_date(valid_until, field="valid-until")
         check_window(start, end, self.today())
-        return self._mint("open", found.number, None, start, end)
+        return self._mint(Purpose("open", found.number, None, start, end))
 
     def open_item(self, item: str) -> Item:
         """The catalog item *item*, if open fallback codes may be minted for it."""
@@ -212,28 +199,37 @@ class Qrpay:
 
     # -- looking up ------------------------------------------------------------------------
 
-    def get(self, code_id: str) -> Code:
-        return self.register.get(parse_id(code_id))
+    def get(self, code: str | int) -> Code:
+        """The code with id *code* (``C0000042``), or with that serial."""
+        return self.register.get(code if isinstance(code, int) else parse_id(code))
 
-    def find(self, reference: str) -> Code:
-        """A code by id (C0000042), payment code or payload/token; NotFoundError otherwise."""
-        text = reference.strip()
-        if text[:1] in "cC":
-            return self.get(text)
-        verdict = self.verify(text)
-        if verdict.code is None:
-            raise InputError(f"{reference!r} is not a known code ({verdict.status}: {verdict.reason})")
-        return verdict.code
-
-    def list(
+    def list_codes(
         self, *, kind: str | None = None, item: str | None = None, revoked: bool | None = None, limit: int | None = None
     ) -> list[Code]:
+        """Minted codes, oldest first: of one kind, for one item or unified group, revoked or live."""
         number = None
         if item is not None:
             number = (self.catalog.group(item) if item in self.catalog.groups else self.catalog.item(item)).number
         if limit is not None and limit < 1:
             raise InputError(f"--limit must be at least 1, got {limit}")
         return self.register.list_codes(kind=kind, number=number, revoked=revoked, limit=limit)
+
+    def renders(self, code: Code) -> list[dict[str, str]]:
+        """The files rendered from *code*: template, path, sha256 and when, oldest first."""
+        return self.register.renders(code.serial)
+
+    def rendered(self, path: Path) -> bool:
+        """Whether qrpay recorded writing the file at *path*."""
+        return self.register.rendered(str(Path(path).resolve()))
+
+    def record_renders(self, template: str, files: Iterable[tuple[Code, Path, str]]) -> None:
+        """Record that each ``(code, path, sha256)`` was written with *template*, in one transaction."""
+        where: dict[Path, str] = {}  # a sheet holds many codes: its path is resolved once
+        rows = [
+            (code.serial, where.get(path) or where.setdefault(path, str(path.resolve())), sha256)
+            for code, path, sha256 in files
+        ]
+        self.register.add_renders(rows, template)
 
     def revoke(self, code_id: str, reason: str) -> Code:
         serial = parse_id(code_id)
@@ -250,6 +246,79 @@ class Qrpay:
                 "Revoke or let them expire first, or pass --force"
             )
         return self.keyring.retire(kid)
+
+    def init_keyring(self) -> Keyring:
+        """Create the keyring (an owner-only file) with its first key; never replaces one."""
+        if self.settings.database_url and self.register.list_codes(limit=1):  # a shared register
+            raise KeyringError(
+                f"the shared register {self.register.location} holds codes signed by the bureau's keyring; "
+                f"copy that keyring to {self.settings.keyring_path} instead of making a new one"
+            )
+        ring = Keyring.init(self.settings.keyring_path)
+        self.__dict__["keyring"] = ring
+        return ring
+
+    def rotate_key(self) -> Key:
+        """Add a key that signs from now on; older keys keep verifying."""
+        return self.keyring.rotate()
+
+    def keys(self) -> list[dict[str, Any]]:
+        """Every key's id, dates and whether it signs new codes (never the secrets)."""
+        ring = self.keyring
+        signing = ring.signing_key.kid if any(key.active for key in ring.keys) else None
+        return [{**key.public_dict(), "signing": key.kid == signing} for key in ring.keys]
+
+    def load_keyring(self) -> None:
+        """Load the keyring now, so a missing or unsafe one is an error before slow work starts."""
+        _ = self.keyring
+
+    # -- the register as a file, and the revocation list -----------------------------------
+
+    def backup(self, output: Path) -> dict[str, Any]:
+        """Copy the register to the new file *output*, consistent even while others write."""
+        target = self.register.backup(output)
+        return {"register": self.register.location, "backup": str(target), "bytes": target.stat().st_size}
+
+    def restore(self, source: Path) -> dict[str, str]:
+        """Replace the register with the backup *source*; what it held is saved beside it first."""
+        kept = self.register.restore(source)
+        return {"register": self.register.location, "restored_from": str(source), "previous_saved_to": str(kept)}
+
+    def export_revocations(self, output: Path) -> dict[str, Any]:
+        """Write every revoked code to *output* as a list signed with the signing key."""
+        document = revocations.export(self.list_codes(revoked=True), self.keyring.signing_key, output)
+        return {"path": str(output), **{key: document[key] for key in ("count", "kid", "generated_at")}}
+
+    def check_revocations(self, path: Path) -> revocations.Check:
+        """Whether the revocation list at *path* is intact and signed by this keyring."""
+        return revocations.check(path, self.keyring)
+
+    def info(self) -> dict[str, Any]:
+        """Every path and setting in use, and the keyring's state (never key material)."""
+        from . import __version__
+
+        settings = self.settings
+        try:
+            ring = self.keyring
+            signing, key_count, key_state = ring.signing_key.kid, len(ring.keys), "ok"
+        except KeyringError as exc:
+            signing, key_count, key_state = None, 0, str(exc)
+        return {
+            "version": __version__,
+            "home": str(settings.home),
+            "keyring": str(settings.keyring_path),
+            "keyring_status": key_state,
+            "active_kid": signing,
+            "keys": key_count,
+            "register": settings.register_location,  # a database URL's password masked
+            "register_engine": "postgresql" if settings.database_url else "sqlite",
+            "config_file": str(settings.config_file) if settings.config_file else None,
+            "user_catalog": str(settings.user_catalog_path),
+            "user_templates": str(settings.user_templates_dir),
+            "base_url": settings.base_url,
+            "timezone": settings.timezone,
+            "font": str(settings.font) if settings.font else None,
+        }
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -308,9 +377,6 @@ class Qrpay:
         path = Path(output) if output is not None else self._default_output(code, layout)
         copies = layout.cells_per_page if layout.fill == "each" else 1
 
-        def record(result: Rendered) -> None:
-            self.register.add_render(code.serial, layout.name, str(result.path.resolve()), result.sha256)
-
         return draw(
             layout,
             [self.view(code)] * copies,
@@ -319,116 +385,26 @@ class Qrpay:
             emblem=emblem,
             scale=scale,
             data_uri=data_uri,
-            record=record,
+            record=lambda result: self.record_renders(layout.name, [(code, result.path, result.sha256)]),
         )
 
     def _default_output(self, code: Code, layout: Template) -> Path:
-        path = Path("output") / f"{code.id}-{layout.name}{layout.extension}"
-        if path.exists() and str(path.resolve()) not in {r["path"] for r in self.register.renders(code.serial)}:
-            raise InputError(
-                f"{path} exists and qrpay did not write it for {code.id}; name the output with -o to replace it"
-            )
-        return path
+        return Path("output") / f"{code.id}-{layout.name}{layout.extension}"  # checked as every output is
 
     # -- verifying -------------------------------------------------------------------------
 
     def verify(self, text: str) -> Verdict:
         """Is *text* (a scanned URL, a bare token or a typed payment code) a genuine code?"""
-        text = text.strip()
-        if not text:
-            return Verdict(text, "malformed", "empty input")
-        if paycode.looks_like(text):
-            return self._verify_payment_code(text)
-        url = None
-        if "://" in text:
-            url, tok = text, _token_in_url(text)
-        else:
-            tok = text
-        return self._verify_token(text, tok, url)
+        return self.verifier.verify(text)
 
     def verify_input(self, text: str) -> list[Verdict]:
-        """Verdicts for one command-line input: a file gives one per distinct code found in it.
-
-        A name that looks like a file (a folder in it, or an image or PDF extension) but is not
-        one is an error, not a malformed code: the user mistyped a path.
-        """
-        kind = _kind(Path(text)) if text.strip() else None
-        if kind == "file":
-            return self.verify_file(text)
-        if kind == "folder":
-            raise InputError(f"{text} is a folder; check every photo in it with: qrpay audit {text}")
-        if _looks_like_path(text):
-            raise NotFoundError(
-                f"no file {text}; give a photo, scan or PDF that exists, "
-                "or the code itself (link, token or payment code)"
-            )
-        return [self.verify(text)]
+        """Verdicts for one command-line input: text, or a photo, scan or PDF (one per code in it)."""
+        return self.verifier.verify_input(text)
 
     def verify_file(self, path: Path | str) -> list[Verdict]:
         """One verdict per distinct code in a photo, scan or PDF, in reading order, with its count."""
-        from .qr.decode import read_file
+        return self.verifier.verify_file(path)
 
-        source = str(path)
-        found = Counter(read_file(Path(path)))
-        if not found:
-            return [Verdict(source, "no-code-found", "no QR code could be read from this file", source=source)]
-        return [replace(self.verify(payload), source=source, count=count) for payload, count in found.items()]
-
-    def _verify_payment_code(self, text: str) -> Verdict:
-        try:
-            parsed = paycode.parse(text)
-        except MalformedToken as exc:
-            return Verdict(text, "malformed", str(exc))
-        code = self.register.lookup(parsed.serial)
-        if code is None or code.payment_code != str(parsed):
-            return Verdict(text, "not-found", "no code with this payment code in the register")
-        return self._verify_token(text, code.token, None)
-
-    def _verify_token(self, text: str, tok: str, url: str | None) -> Verdict:
-        try:
-            claims = token.parse(tok)
-        except MalformedToken as exc:
-            return Verdict(text, "malformed", str(exc))
-        key = self.keyring.get(claims.kid)
-        if key is None:
-            return Verdict(text, "unknown-key", f"signed with key {claims.kid}, which this keyring does not hold")
-        if not key.active:
-            return Verdict(text, "unknown-key", f"signed with key {claims.kid}, retired on {key.retired_at}")
-        if not token.signature_ok(tok, key.secret):
-            return Verdict(text, "forged", "the signature does not match: this code was not issued by qrpay")
-        code = self.register.lookup(claims.serial)
-        if code is None:
-            return Verdict(text, "not-found", f"correctly signed, but serial {claims.serial} is not in this register")
-        if code.token != tok:
-            return Verdict(text, "forged", "signed, but not the token the register holds for this code", code)
-        if url is not None and url != code.payload:
-            return Verdict(text, "forged", f"the link does not lead to the platform (expected {code.payload})", code)
-        if code.revoked:
-            return Verdict(text, "revoked", f"revoked on {code.revoked_at}: {code.revoked_reason}", code)
-        window = code.window_status(self.today())
-        if window == "expired":
-            return Verdict(text, "expired", f"valid until {code.valid_until}", code)
-        if window == "not-yet-valid":
-            return Verdict(text, "not-yet-valid", f"valid from {code.valid_from}", code)
-        return Verdict(text, "genuine", "signed by this keyring and live in the register", code)
-
-
-def _token_in_url(url: str) -> str:
-    """The token a payload URL ends with (after the last '/' or '=')."""
-    cut = max(url.rfind("/"), url.rfind("="))
-    return url[cut + 1 :]
-
-
-def _kind(path: Path) -> str | None:
-    """``"file"``, ``"folder"`` or ``None``: nothing there, or text that cannot even be a file name."""
-    try:
-        return "file" if path.is_file() else "folder" if path.is_dir() else None
-    except OSError:
-        return None
-
-
-def _looks_like_path(text: str) -> bool:
-    """Whether *text* reads as a file name; tokens and payment codes never hold '/' or an extension."""
-    if "://" in text:
-        return False
-    return "/" in text or os.sep in text or Path(text).suffix.lower() in PHOTO_SUFFIXES
+    def standing_at(self, text: str, when: datetime) -> Standing:
+        """The code in *text* (id, payment code, link or token) as it stood at the moment *when*."""
+        return self.verifier.standing_at(text, when)

@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .api import STATUSES, Qrpay, Verdict
+from .api import Qrpay
 from .errors import InputError, NotFoundError
 from .qr.decode import PHOTO_SUFFIXES
+from .verify import STATUSES, Verdict
 
 #: The order a duty officer acts in: a file is named by the first of these among its codes.
 SEVERITY = (
@@ -103,7 +104,7 @@ def photo_files(paths: Iterable[Path | str]) -> list[Path]:
 def audit(qrpay: Qrpay, paths: Iterable[Path | str]) -> Audit:
     """Read every code in the photos and scans at *paths* and verify each one."""
     files = photo_files(paths)
-    _ = qrpay.keyring  # loaded now: no keyring, or an unsafe one, is an error before any photo is read
+    qrpay.load_keyring()  # no keyring, or an unsafe one, is an error before any photo is read
     return Audit(tuple(FileReport(path, tuple(_verdicts(qrpay, path))) for path in files))
 
 

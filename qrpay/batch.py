@@ -39,11 +39,11 @@ from datetime import date
 from pathlib import Path
 
 from .api import Qrpay
-from .codes import paycode, token
+from .codes import token
 from .codes.record import Code, check_window, clean_scene, parse_date
 from .emergency.ledger import Problems, Row, read_table
 from .errors import InputError
-from .fileio import check_writable_target
+from .fileio import check_writable_folder, check_writable_target, written_by_qrpay
 from .register.store import Purpose
 from .render import CodeView, Rendered, Template, load_template
 from .render.fonts import load_font
@@ -52,13 +52,11 @@ from .render.pdf import preflight
 from .render.symbol import place
 
 COLUMNS = ("item", "scene", "kind", "valid_from", "valid_until")
-KINDS = ("scene", "open", "unified")
 MANIFEST = "manifest.csv"
 MANIFEST_COLUMNS = ("id", "item", "scene", "payment_code", "file", "sha256")
 WEB_EXTENSION = ".png"
 MAX_LISTED = 10  # bad rows named in the error; the rest are counted
 PROGRESS_EVERY = 50  # codes minted between progress reports
-_PLACEHOLDER_SERIAL = token.MAX_SERIAL  # stands in for the serial a row will get, to measure its text
 
 
 @dataclass(frozen=True)
@@ -184,7 +182,7 @@ def _request(qrpay: Qrpay, problems: Problems, row: Row, layout: Template) -> Re
 
 def _kind(cell: str, layout: Template) -> str:
     kind = cell.lower() or "scene"
-    if kind not in KINDS:
+    if kind not in token.KINDS:
         raise ValueError(f"{cell!r} is not a kind of code; write scene, open or unified (empty means scene)")
     if kind not in layout.kinds:
         raise ValueError(f"template {layout.name} does not print {kind} codes (only {', '.join(layout.kinds)})")
@@ -240,33 +238,12 @@ class _Printable:
             return True
         general = request.purpose._replace(scene=None)
         if general not in self.stand_ins:
-            stand_in = self.qrpay.view(_stand_in(self.qrpay, general))
+            stand_in = self.qrpay.view(self.qrpay.stand_in(general))
             place(self.layout, stand_in)
             self.stand_ins[general] = stand_in
         view = replace(self.stand_ins[general], scene=request.purpose.scene or "")
         preflight(self.layout, view, self.font, f"line {request.line}", self.passed)
         return True
-
-
-def _stand_in(qrpay: Qrpay, purpose: Purpose) -> Code:
-    """A code as *purpose* will be minted, with a stand-in serial of the same printed width."""
-    kind, number, scene, start, end = purpose
-    serial = _PLACEHOLDER_SERIAL
-    signed = token.sign(token.Claims(kind, 1, number, serial, start, end), b"stand-in")
-    return Code(
-        serial,
-        kind,
-        number,
-        scene,
-        start,
-        end,
-        1,
-        signed,
-        qrpay.settings.base_url + signed,
-        paycode.make(kind, number, serial),
-        0,
-        "",
-    )
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -278,32 +255,35 @@ def default_output(csv_path: Path, layout: Template) -> Path:
     return Path("output") / (name if layout.format == "web" else name + ".pdf")
 
 
-def check_output(qrpay: Qrpay, layout: Template, output: Path, *, named: bool) -> None:
+def check_output(qrpay: Qrpay, layout: Template, output: Path, *, inputs: tuple[Path, ...] = ()) -> None:
     """Refuse, before minting, an output this template cannot write, or one that would replace
-    files qrpay did not write (unless the user *named* that file)."""
+    files qrpay did not write (the rule of :func:`check_writable_target`, for a folder too)."""
     if layout.format != "web":
         if output.is_dir() or output.suffix.lower() != ".pdf":
             raise InputError(f"template {layout.name} writes one PDF; give a file name ending .pdf, got {output}")
-        check_writable_target(output)  # a file in the way of its folder
-        if not named and output.exists() and not qrpay.register.rendered(str(output.resolve())):
-            raise InputError(f"{output} exists and qrpay did not write it; name the output with -o to replace it")
+        check_writable_target(output, inputs=inputs)
         return
     if output.exists() and not output.is_dir():
         raise InputError(f"template {layout.name} writes a folder of images and a manifest; {output} is a file")
-    check_writable_target(output / MANIFEST)
+    check_writable_folder(output, inputs=inputs)
     if output.is_dir() and any(output.iterdir()) and not _batch_folder(output):
         raise InputError(f"{output} holds files qrpay did not write; give a new or empty folder for the images")
 
 
 def _batch_folder(folder: Path) -> bool:
-    """Whether *folder* is one a batch wrote: a manifest, and only the files it lists."""
+    """Whether *folder* is one a batch wrote: a manifest, and only the files it lists, each
+    recorded in the register as qrpay wrote it."""
     manifest = folder / MANIFEST
     try:
         with manifest.open(encoding="utf-8", newline="") as handle:
             listed = {row.get("file") for row in csv.DictReader(handle)}
+        others = [entry for entry in folder.iterdir() if entry.name != MANIFEST]
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
-    return all(entry.name == MANIFEST or entry.name in listed for entry in folder.iterdir())
+    return all(
+        entry.name in listed and entry.is_file() and not entry.is_symlink() and written_by_qrpay(entry)
+        for entry in others
+    )
 
 
 def run(
@@ -321,7 +301,7 @@ def run(
     with *template* into *output*; self-checked, and each file recorded in the register."""
     layout = load_template(template, qrpay.settings.user_templates_dir)
     path = Path(output) if output is not None else default_output(Path(csv_path), layout)
-    check_output(qrpay, layout, path, named=output is not None)
+    check_output(qrpay, layout, path, inputs=(Path(csv_path),))
     requests = read_requests(qrpay, Path(csv_path), layout, encoding=encoding)
     batch = Batch(layout.name, path, layout.format == "web", [], [request.item for request in requests], checked=check)
     # drawing starts on the first codes while the rest are minted; the transaction commits when
@@ -374,12 +354,10 @@ def _views(
 
 def _record(qrpay: Qrpay, batch: Batch, files: list[Rendered]) -> None:
     """Each code's file in the register, so ``qrpay show`` lists every sheet or image of it."""
-    serials = {code.id: code.serial for code, _ in batch.codes}
-    rows = []
-    for file in files:
-        where = str(file.path.resolve())
-        rows += [(serials[code_id], where, file.sha256) for code_id in file.ids]
-    qrpay.register.add_renders(rows, batch.template)
+    codes = {code.id: code for code, _ in batch.codes}
+    qrpay.record_renders(
+        batch.template, [(codes[code_id], file.path, file.sha256) for file in files for code_id in file.ids]
+    )
 
 
 def _finish_folder(qrpay: Qrpay, batch: Batch, folder: Path, files: list[Rendered]) -> None:

@@ -2,14 +2,18 @@
 
 Precedence for each setting: explicit argument, then environment (``QRPAY_HOME``,
 ``QRPAY_BASE_URL``, ``QRPAY_TZ``, ``QRPAY_DATABASE_URL``), then ``config.toml`` in the home folder, then the default.
+Every value, wherever it comes from, is checked by type and range here, at configuration time.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,6 +24,9 @@ from .errors import InputError
 DEFAULT_BASE_URL = "https://pay.example.invalid/c/"
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 MAX_BASE_URL = 40
+REGISTER_NAME = "register.sqlite3"
+MAX_CONFIG_BYTES = 64 * 1024
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
 
 def default_home() -> Path:
@@ -27,18 +34,134 @@ def default_home() -> Path:
     return Path(data) / "qrpay"
 
 
+def _ascii_host(host: str, url: str) -> None:
+    """A host of ASCII letters, digits and hyphens (a non-ASCII name in its IDNA ``xn--`` form)."""
+    if not host.isascii():
+        try:
+            hint = f"; write it as {host.encode('idna').decode('ascii').lower()}"
+        except UnicodeError:
+            hint = ""
+        raise InputError(f"base URL host must be plain ASCII (IDNA form), got {url!r}{hint}")
+    labels = host.split(".")
+    if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels) or labels[-1].isdigit():
+        raise InputError(f"base URL must name a host of letters, digits, '-' and '.', got {url!r}")
+    for label in labels:
+        if label.lower().startswith("xn--"):
+            try:
+                label.lower().encode("ascii").decode("idna")
+            except UnicodeError:
+                raise InputError(f"base URL host has an invalid IDNA label {label!r}, got {url!r}") from None
+
+
 def check_base_url(url: str) -> str:
-    """Return *url* if it can prefix every payload, else raise :class:`InputError`."""
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.netloc:
-        raise InputError(f"base URL must start with https:// and name a host, got {url!r}")
-    if any(ch.isspace() or ord(ch) < 32 for ch in url) or parts.fragment:
-        raise InputError(f"base URL must not contain spaces, control characters or '#', got {url!r}")
+    """Return *url* if it can prefix every payload, else raise :class:`InputError`.
+
+    https only; a host name in ASCII (any case: an upper-case URL keeps QR codes small), no
+    user name or password, no query or fragment, and a path ending in '/' so the token is the
+    last path segment (the service answers the base URL's path; a query could not be served).
+    """
+    if not isinstance(url, str):
+        raise InputError(f"base URL must be text, got {type(url).__name__}")
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        raise InputError(f"base URL must not contain spaces or control characters, got {url!r}")
     if len(url) > MAX_BASE_URL:
         raise InputError(f"base URL is {len(url)} characters; at most {MAX_BASE_URL} keep codes small enough to scan")
-    if not url.endswith(("/", "=")):
-        raise InputError(f"base URL must end with '/' or '=' so the token can follow it, got {url!r}")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise InputError(f"base URL is not a valid URL (look at the host and port), got {url!r}") from None
+    if parts.scheme.lower() != "https" or not parts.hostname:
+        raise InputError(f"base URL must start with https:// and name a host, got {url!r}")
+    if "@" in parts.netloc:
+        raise InputError(f"base URL must not carry a user name or password, got {url!r}")
+    if "?" in url or "#" in url:
+        raise InputError(f"base URL must not contain a query ('?') or fragment ('#'), got {url!r}")
+    host = parts.netloc.rsplit(":", 1)[0] if port is not None or parts.netloc.endswith(":") else parts.netloc
+    _ascii_host(host, url)
+    if not parts.path.endswith("/"):
+        raise InputError(f"base URL must end with '/' so the token can follow it, got {url!r}")
     return url
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise InputError(f"unknown time zone {name!r}; use a name such as Asia/Shanghai") from None
+    return name
+
+
+def _font_path(value: str) -> Path:
+    if not value.strip():
+        raise InputError("give the path of a TrueType font file, found an empty text")
+    return Path(value).expanduser()
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of config.toml: its TOML type, what to call that in a message, and its check."""
+
+    kind: type
+    expected: str
+    check: Callable[[Any], Any] = lambda value: value
+
+
+#: The keys config.toml may hold. Adding a setting is one line here and a field on Settings.
+KEYS: dict[str, Key] = {
+    "base_url": Key(str, "an https URL ending in '/' (text)", check_base_url),
+    "timezone": Key(str, 'a time zone name such as "Asia/Shanghai" (text)', check_timezone),
+    "font": Key(str, "the path of a TrueType font file (text)", lambda value: _font_path(value)),
+    "database_url": Key(str, "a postgresql:// URL (text)", lambda value: check_database_url(value)),
+}
+
+
+def check_database_url(url: str) -> str:
+    """*url* if it names a PostgreSQL server (a shared register); the message never shows a password."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise InputError(
+            "database URL (database_url, QRPAY_DATABASE_URL, --database-url) must start with postgresql://"
+        )
+    return url
+
+
+def _toml_type(value: object) -> str:
+    names = {bool: "true/false", int: "a number", float: "a number", str: "text", list: "a list", dict: "a table"}
+    return next((name for kind, name in names.items() if type(value) is kind), type(value).__name__)
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    """The checked values of the config file at *path* (``{}`` if there is none)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except FileNotFoundError:
+        return {}
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder; config.toml must be a file") from None
+    except NotADirectoryError:
+        raise InputError(f"cannot read {path}: {path.parent} is a file, not a folder") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise InputError(f"{path} is over {MAX_CONFIG_BYTES // 1024} KiB; a config file holds a few settings")
+    try:
+        values = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: not valid TOML ({exc})") from None
+    checked: dict[str, Any] = {}
+    for name, value in values.items():
+        key = KEYS.get(name)
+        if key is None:
+            known = ", ".join(KEYS)
+            raise InputError(f"{path}: unknown key {name!r}; config.toml may set {known}")
+        if type(value) is not key.kind:
+            raise InputError(f"{path}: {name} must be {key.expected}, found {_toml_type(value)} {value!r}")
+        try:
+            checked[name] = key.check(value)
+        except InputError as exc:
+            raise InputError(f"{path}: {name}: {exc}") from None
+    return checked
 
 
 @dataclass(frozen=True)
@@ -65,7 +188,7 @@ class Settings:
 
     @property
     def register_path(self) -> Path:
-        return self.home / "register.sqlite3"
+        return self.home / REGISTER_NAME
 
     @property
     def user_catalog_path(self) -> Path:
@@ -79,6 +202,14 @@ class Settings:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    def keeps(self, path: Path) -> bool:
+        """Whether *path* is a new file the register itself makes in the home folder (the
+        register, and the copy a restore keeps); no user's output may go anywhere else there."""
+        register = self.register_path.resolve()
+        return path.parent == register.parent and (
+            path.name == register.name or path.name.startswith(f"{register.name}.before-restore-")
+        )
+
     @classmethod
     def load(
         cls,
@@ -90,27 +221,15 @@ class Settings:
     ) -> Settings:
         home_path = Path(home or os.environ.get("QRPAY_HOME") or default_home()).expanduser()
         config_file = home_path / "config.toml"
-        file_values: dict = {}
-        if config_file.is_file():
-            try:
-                file_values = tomllib.loads(config_file.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise InputError(f"{config_file}: not valid TOML ({exc})") from None
+        file_values = read_config(config_file)
         url = base_url or os.environ.get("QRPAY_BASE_URL") or file_values.get("base_url") or DEFAULT_BASE_URL
         tz = timezone or os.environ.get("QRPAY_TZ") or file_values.get("timezone") or DEFAULT_TIMEZONE
-        try:
-            ZoneInfo(tz)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"unknown time zone {tz!r}; use a name such as Asia/Shanghai") from None
-        font = file_values.get("font")
         database = database_url or os.environ.get("QRPAY_DATABASE_URL") or file_values.get("database_url")
-        if database and not (isinstance(database, str) and database.startswith(("postgresql://", "postgres://"))):
-            raise InputError("database_url (QRPAY_DATABASE_URL, --database-url) must be a postgresql:// URL")
         return cls(
             home=home_path,
             base_url=check_base_url(url),
-            timezone=tz,
-            font=Path(font).expanduser() if font else None,
+            timezone=check_timezone(tz),
+            font=file_values.get("font"),
             config_file=config_file if config_file.is_file() else None,
-            database_url=database or None,
+            database_url=check_database_url(database) if database else None,
         )

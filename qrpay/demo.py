@@ -11,7 +11,6 @@ from pathlib import Path
 
 from .api import Qrpay
 from .fileio import check_writable_folder
-from .keys import Keyring
 from .render import Rendered
 
 #: (which sample code, template, file extension) for every file the demo writes.
@@ -40,7 +39,7 @@ def run_demo(qrpay: Qrpay, directory: Path | str = "output") -> Demo:
     directory = check_writable_folder(Path(directory))  # before anything is minted
     created = None
     if not qrpay.settings.keyring_path.exists():
-        created = Keyring.init(qrpay.settings.keyring_path).path
+        created = qrpay.init_keyring().path
     codes = {
         "traffic-fine": qrpay.mint_unified("traffic-fine")[0],
         "education": qrpay.mint_unified("education")[0],

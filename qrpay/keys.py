@@ -7,18 +7,25 @@ message or the CLI's output; only key ids and dates do.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
+import os
 import secrets
+import sqlite3
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
+from .clock import utcnow
+from .config import REGISTER_NAME
 from .errors import KeyringError
 from .fileio import write_atomic
 
 KEY_BYTES = 32
 MAX_KID = 255  # the key id travels in one byte of every token
+MAX_KEYRING_BYTES = 1024 * 1024  # 255 keys take about 40 KiB
 
 
 @dataclass(frozen=True)
@@ -37,16 +44,47 @@ class Key:
         return {"kid": self.kid, "created_at": self.created_at, "retired_at": self.retired_at}
 
 
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat()
-
-
 def _check_private(path: Path) -> None:
     mode = path.stat().st_mode
+    if not stat.S_ISREG(mode):
+        raise KeyringError(f"keyring {path} is not a file (a folder?); move it away and restore the keyring backup")
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyringError(
             f"keyring {path} can be read by other users (mode {stat.S_IMODE(mode):o}); fix it with: chmod 600 {path}"
         )
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the keyring's folder (``flock``, released even if the
+    process is killed), so every read-modify-write of the keyring happens one after another
+    across processes. Locking the folder, not a lock file, leaves nothing behind."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise KeyringError(f"cannot lock the keyring's folder {path.parent}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _codes_in(register: Path) -> bool:
+    """Whether a register file holds codes (an unreadable one counts: it may)."""
+    if not register.exists():
+        return False
+    try:
+        db = sqlite3.connect(f"{register.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT EXISTS (SELECT 1 FROM codes)").fetchone()[0] == 1
+        finally:
+            db.close()
+    except sqlite3.OperationalError as exc:
+        return "no such table" not in str(exc)  # a database of other tables holds no codes
+    except (sqlite3.Error, OSError):
+        return True
 
 
 @dataclass
@@ -60,7 +98,14 @@ class Keyring:
             raise KeyringError(f"no keyring at {path}; create one with: qrpay keys init")
         _check_private(path)
         try:
-            data = json.loads(path.read_text("utf-8"))
+            with open(path, "rb") as handle:
+                raw = handle.read(MAX_KEYRING_BYTES + 1)
+        except OSError as exc:
+            raise KeyringError(f"cannot read keyring {path}: {exc.strerror}") from None
+        try:
+            if len(raw) > MAX_KEYRING_BYTES:
+                raise ValueError("too large")
+            data = json.loads(raw.decode("utf-8"))
             keys = tuple(
                 Key(
                     kid=int(entry["kid"]),
@@ -77,16 +122,33 @@ class Keyring:
         return cls(path=path, keys=keys)
 
     @classmethod
-    def init(cls, path: Path) -> Keyring:
-        if path.exists():
-            raise KeyringError(
-                f"a keyring already exists at {path}; it was left untouched (use 'qrpay keys rotate' for a new key)"
-            )
-        ring = cls(path=path, keys=())
-        ring._save((Key(kid=1, secret=secrets.token_bytes(KEY_BYTES), created_at=_now()),), new=True)
-        return ring
+    def init(cls, path: Path, *, register: Path | None = None) -> Keyring:
+        """Create the keyring at *path* with its first key. Refused where one exists, and where
+        the *register* (by default the one beside it) already holds codes: a new key could not
+        verify them, so the missing keyring must be restored from its backup instead."""
+        register = path.with_name(REGISTER_NAME) if register is None else register
+        with _locked(path):
+            if path.exists() or path.is_symlink():
+                raise KeyringError(
+                    f"a keyring already exists at {path}; it was left untouched (use 'qrpay keys rotate' for a new key)"
+                )
+            if _codes_in(register):
+                raise KeyringError(
+                    f"the register {register} holds codes signed by the missing keyring {path}; "
+                    "restore the keyring from its backup (a new keyring would make every printed code read as forged)"
+                )
+            ring = cls(path=path, keys=())
+            ring._save((Key(kid=1, secret=secrets.token_bytes(KEY_BYTES), created_at=utcnow()),))
+            return ring
 
-    def _save(self, keys: tuple[Key, ...], *, new: bool = False) -> None:
+    @contextmanager
+    def _changing(self) -> Iterator[tuple[Key, ...]]:
+        """Lock the keyring and yield its keys as stored now (another process may have changed it)."""
+        with _locked(self.path):
+            self.keys = Keyring.load(self.path).keys
+            yield self.keys
+
+    def _save(self, keys: tuple[Key, ...]) -> None:
         """Write *keys* atomically, then adopt them: a failed write changes nothing."""
         payload = {
             "format": 1,
@@ -96,9 +158,7 @@ class Keyring:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise KeyringError(f"cannot create {self.path.parent}: {exc.strerror}") from None
-        if new and self.path.exists():
-            raise KeyringError(f"a keyring already exists at {self.path}; it was left untouched")
-        write_atomic(self.path, (json.dumps(payload, indent=2) + "\n").encode("utf-8"), mode=0o600)
+        write_atomic(self.path, (json.dumps(payload, indent=2) + "\n").encode("utf-8"), mode=0o600, own=True)
         self.keys = keys
 
     @property
@@ -112,31 +172,24 @@ class Keyring:
         return next((key for key in self.keys if key.kid == kid), None)
 
     def rotate(self) -> Key:
-        kid = max(key.kid for key in self.keys) + 1
-        if kid > MAX_KID:
-            raise KeyringError(f"key ids are exhausted (at most {MAX_KID}); start a new keyring and re-mint")
-        key = Key(kid=kid, secret=secrets.token_bytes(KEY_BYTES), created_at=_now())
-        self._save((*self.keys, key))
-        return key
+        with self._changing() as keys:
+            kid = max(key.kid for key in keys) + 1
+            if kid > MAX_KID:
+                raise KeyringError(f"key ids are exhausted (at most {MAX_KID}); start a new keyring and re-mint")
+            key = Key(kid=kid, secret=secrets.token_bytes(KEY_BYTES), created_at=utcnow())
+            self._save((*keys, key))
+            return key
 
     def retire(self, kid: int) -> Key:
-        key = self.get(kid)
-        if key is None:
-            known = ", ".join(str(k.kid) for k in self.keys)
-            raise KeyringError(f"no key {kid} in the keyring; known key ids: {known}")
-        if not key.active:
-            raise KeyringError(f"key {kid} was already retired on {key.retired_at}")
-        if [k.kid for k in self.keys if k.active] == [kid]:
-            raise KeyringError(f"key {kid} is the last active key; run 'qrpay keys rotate' first, then retire it")
-        retired = replace(key, retired_at=_now())
-        self._save(tuple(retired if k.kid == kid else k for k in self.keys))
-        return retired
-
-
-def check_secret_absent(text: str | bytes, ring: Keyring) -> bool:
-    """True when none of the ring's secrets (raw or base64) occurs in *text* (for tests and audits)."""
-    blob = text.encode("utf-8", "replace") if isinstance(text, str) else text
-    for key in ring.keys:
-        if key.secret in blob or base64.b64encode(key.secret) in blob or key.secret.hex().encode() in blob:
-            return False
-    return True
+        with self._changing() as keys:
+            key = self.get(kid)
+            if key is None:
+                known = ", ".join(str(k.kid) for k in keys)
+                raise KeyringError(f"no key {kid} in the keyring; known key ids: {known}")
+            if not key.active:
+                raise KeyringError(f"key {kid} was already retired on {key.retired_at}")
+            if [k.kid for k in keys if k.active] == [kid]:
+                raise KeyringError(f"key {kid} is the last active key; run 'qrpay keys rotate' first, then retire it")
+            retired = replace(key, retired_at=utcnow())
+            self._save(tuple(retired if k.kid == kid else k for k in keys))
+            return retired

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from itsdangerous.signer import Signer
 
+from .clock import utcnow
 from .codes.record import Code
 from .errors import NotFoundError
 from .fileio import check_writable_target, write_atomic
 from .keys import Key, Keyring
-from .register.store import utcnow
 
 FORMAT = 1
 SALT = b"qrpay.revocations.v1"

@@ -170,11 +170,11 @@ def test_list_filters_and_limit(desk):
     scene, _ = desk.mint_scene("09", "window 3")
     desk.mint_scene("09", "window 4")
     desk.revoke(scene.id, "moved")
-    assert [c.kind for c in desk.list()] == ["unified", "scene", "scene"]
-    assert len(desk.list(item="09")) == 2
-    assert len(desk.list(item="traffic-fine")) == 1
-    assert [c.id for c in desk.list(revoked=True)] == [scene.id]
-    assert len(desk.list(limit=1)) == 1
+    assert [c.kind for c in desk.list_codes()] == ["unified", "scene", "scene"]
+    assert len(desk.list_codes(item="09")) == 2
+    assert len(desk.list_codes(item="traffic-fine")) == 1
+    assert [c.id for c in desk.list_codes(revoked=True)] == [scene.id]
+    assert len(desk.list_codes(limit=1)) == 1
 
 
 def test_register_records_named_migrations_and_uses_wal(desk, engine):

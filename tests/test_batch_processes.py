@@ -68,7 +68,7 @@ def test_two_batches_at_once_both_succeed_with_unique_codes(home, keyring, tmp_p
         _, stderr = run.communicate(timeout=120)
         assert run.returncode == 0, stderr
     with register(home) as desk:
-        codes = desk.list()
+        codes = desk.list_codes()
         assert len(codes) == 80
         assert len({code.serial for code in codes}) == len({code.payment_code for code in codes}) == 80
         for source in (first, second):
@@ -91,7 +91,7 @@ def test_a_batch_killed_while_drawing_leaves_no_file_and_no_process(home, keyrin
     assert list(out.iterdir()) == []  # neither the PDF nor its temporary file
     assert wait_for(lambda: not session_members(run.pid), timeout=10)
     with register(home) as desk:
-        assert len(desk.list()) in (0, 720)  # the minting transaction commits whole or not at all
+        assert len(desk.list_codes()) in (0, 720)  # the minting transaction commits whole or not at all
 
 
 def test_a_batch_killed_outright_leaves_no_pdf_and_its_workers_stop(home, keyring, tmp_path):

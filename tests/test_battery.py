@@ -277,7 +277,7 @@ CASES = [
     ("verify-folder", "verify {folder}", "is a folder; check every photo in it with: qrpay audit"),
     ("verify-not-an-image", "verify {text_jpg}", "neither an image nor a PDF"),
     # backup, restore, revocations
-    ("backup-existing", "backup -o {file}", "already exists"),
+    ("backup-existing", "backup -o {file}", "exists"),
     ("backup-under-a-file", "backup -o {file}/b.sqlite3", "is a file, not a folder"),
     (
         "backup-onto-a-folder",

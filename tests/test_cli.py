@@ -157,7 +157,7 @@ def test_global_options_choose_home_and_base_url(cli, tmp_path):
     result = cli("--home", other, "--base-url", "https://pay.example.org/x/", "mint", "unified", "education", "--json")
     assert json.loads(result.stdout)["payload"].startswith("https://pay.example.org/x/")
     desk = Qrpay(Settings.load(home=other))
-    assert len(desk.list()) == 1
+    assert len(desk.list_codes()) == 1
     desk.close()
 
 

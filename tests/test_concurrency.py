@@ -70,7 +70,7 @@ def test_concurrent_minting_and_revoking_loses_and_duplicates_nothing(shared):
     reports = [json.loads(_finish(process)) for process in processes]
 
     with Qrpay(Settings.load(home=shared)) as desk:
-        codes = desk.list()
+        codes = desk.list_codes()
         db = desk.register.db
         assert db.execute("SELECT count(*) FROM codes WHERE token IS NULL").fetchone()[0] == 0  # all sealed
 

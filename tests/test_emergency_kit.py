@@ -33,7 +33,7 @@ def default_kit(tmp_path_factory):
     home = tmp_path_factory.mktemp("kit-home")
     Keyring.init(home / "keyring.json")
     with Qrpay(Settings.load(home=home, base_url="https://pay.hz.gov.cn/q/")) as desk:
-        kit = make_kit(desk, home / "kit.pdf")
+        kit = make_kit(desk, tmp_path_factory.mktemp("kit-out") / "kit.pdf")
         yield desk, kit
 
 
@@ -104,7 +104,7 @@ def test_items_and_a_validity_window_choose_the_codes(cli, desk, tmp_path):
 def test_an_item_that_is_not_emergency_eligible_mints_nothing(cli, desk, tmp_path):
     result = cli("emergency", "kit", "--item", "06", "--item", "18", "-o", tmp_path / "kit.pdf")
     assert result.exit_code == 2 and "18 are not emergency-eligible" in result.stderr
-    assert desk.list() == [] and not (tmp_path / "kit.pdf").exists()
+    assert desk.list_codes() == [] and not (tmp_path / "kit.pdf").exists()
 
 
 def test_the_output_must_be_a_pdf(desk, tmp_path):
@@ -119,7 +119,7 @@ def test_the_default_output_never_replaces_a_file_qrpay_did_not_write(desk, tmp_
     stranger.write_bytes(b"someone's file")
     with pytest.raises(InputError, match="qrpay did not write it"):
         make_kit(desk, items=["06"])
-    assert stranger.read_bytes() == b"someone's file" and desk.list() == []
+    assert stranger.read_bytes() == b"someone's file" and desk.list_codes() == []
 
 
 def test_the_default_output_is_replaced_when_qrpay_wrote_it(desk, tmp_path, monkeypatch):

@@ -184,7 +184,7 @@ def test_demo_makes_a_keyring_mints_and_renders_every_template_and_can_run_again
     assert again.exit_code == 0 and "Created keyring" not in again.stderr
     assert json.loads(again.stdout) == written
     with Qrpay(Settings.load(home=home)) as desk:
-        assert [(code.kind, code.number) for code in desk.list()] == [
+        assert [(code.kind, code.number) for code in desk.list_codes()] == [
             ("unified", 91),
             ("unified", 92),
             ("scene", 9),

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from .. import revocations
 from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
 
 revocations_app = typer.Typer(help="The signed list of revoked codes, for the payment platform.", no_args_is_help=True)
@@ -21,12 +20,11 @@ def backup(
     json_out: JsonFlag = False,
 ) -> None:
     """Copy the register to a new file, consistent even while others use it."""
-    register = desk(ctx).register
-    target = register.backup(output)
+    done = desk(ctx).backup(output)
     if json_out:
-        emit_json({"register": str(register.location), "backup": str(target), "bytes": target.stat().st_size})
+        emit_json(done)
     else:
-        typer.echo(f"Backed up {register.location} to {target} ({target.stat().st_size} bytes).")
+        typer.echo(f"Backed up {done['register']} to {done['backup']} ({done['bytes']} bytes).")
 
 
 @app.command()
@@ -36,12 +34,13 @@ def restore(
     json_out: JsonFlag = False,
 ) -> None:
     """Replace the register with a backup; the current one is kept beside it first. Stop other qrpay runs before."""
-    register = desk(ctx).register
-    kept = register.restore(source)
+    done = desk(ctx).restore(source)
     if json_out:
-        emit_json({"register": str(register.location), "restored_from": str(source), "previous_saved_to": str(kept)})
+        emit_json(done)
     else:
-        typer.echo(f"Restored {register.location} from {source}; what it held before is saved in {kept}.")
+        typer.echo(
+            f"Restored {done['register']} from {source}; what it held before is saved in {done['previous_saved_to']}."
+        )
 
 
 @revocations_app.command("export")
@@ -51,14 +50,7 @@ def export(
     json_out: JsonFlag = False,
 ) -> None:
     """Write every revoked code (id, payment code, token hash, time, reason), signed."""
-    qrpay = desk(ctx)
-    document = revocations.export(qrpay.list(revoked=True), qrpay.keyring.signing_key, output)
-    summary = {
-        "path": str(output),
-        "count": document["count"],
-        "kid": document["kid"],
-        "generated_at": document["generated_at"],
-    }
+    summary = desk(ctx).export_revocations(output)
     if json_out:
         emit_json(summary)
     else:
@@ -72,7 +64,7 @@ def verify(
     json_out: JsonFlag = False,
 ) -> None:
     """Check a revocation list's signature: exit 0 if intact, 1 if changed or not signed by this keyring."""
-    result = revocations.check(path, desk(ctx).keyring)
+    result = desk(ctx).check_revocations(path)
     if json_out:
         emit_json(result.to_dict())
     else:

@@ -6,7 +6,9 @@ as one ``Error: …`` line on stderr with no traceback.
 
 from __future__ import annotations
 
+import errno
 import json
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -29,9 +31,42 @@ EXIT_ERROR = 2
 
 
 def fail(message: str) -> typer.Exit:
-    """Print one error line and return the exit to raise."""
-    typer.echo(f"Error: {message}", err=True)
+    """Print one error line and return the exit to raise.
+
+    The line is written so that any terminal can show it: what its encoding cannot hold is
+    escaped (``\\u4e2d``), never a second error."""
+    line = "Error: " + " ".join(message.split("\n")) + "\n"
+    stream = sys.stderr
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        stream.write(line.encode(encoding, "backslashreplace").decode(encoding))
+        stream.flush()
+    except (OSError, ValueError):
+        pass  # stderr itself is gone; the exit status still tells
     return typer.Exit(EXIT_ERROR)
+
+
+def explain(exc: BaseException) -> str | None:
+    """One sentence for an error the system raised (disk full, permissions, memory, a number
+    too large, a terminal that cannot show Chinese), or None for one that is a bug."""
+    if isinstance(exc, UnicodeEncodeError):
+        return (
+            f"this terminal's encoding ({exc.encoding}) cannot show the output; "
+            "set PYTHONIOENCODING=utf-8 or use a UTF-8 terminal"
+        )
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return f"the disk is full{where}: {reason}; nothing was written"
+        return f"{reason}{where}"
+    if isinstance(exc, MemoryError):
+        return "not enough memory for this input; it is larger than qrpay is meant to handle"
+    if isinstance(exc, OverflowError):
+        return f"a number or date is out of range ({exc})"
+    if isinstance(exc, sqlite3.Error):
+        return f"the register could not be used: {exc}"
+    return None
 
 
 class QrpayGroup(TyperGroup):
@@ -55,6 +90,11 @@ class QrpayGroup(TyperGroup):
         except click_errors.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "qrpay"
             raise fail(f"{exc.format_message()} (see '{command} --help')") from None
+        except (OSError, MemoryError, OverflowError, UnicodeEncodeError, sqlite3.Error) as exc:
+            message = explain(exc)
+            if message is None:  # pragma: no cover - every class above has a sentence
+                raise
+            raise fail(message) from None
 
 
 app = typer.Typer(

@@ -6,8 +6,10 @@ from typing import Annotated
 
 import typer
 
-from ..api import Qrpay, Verdict
+from ..api import Qrpay
+from ..codes import token
 from ..codes.record import Code
+from ..verify import Verdict
 from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit_json
 
 mint_app = typer.Typer(help="Mint a code (or get back the live one for the same purpose).", no_args_is_help=True)
@@ -130,9 +132,9 @@ def list_codes(
 ) -> None:
     """List minted codes, oldest first."""
     qrpay = desk(ctx)
-    if kind is not None and kind not in ("unified", "scene", "open"):
+    if kind is not None and kind not in token.KINDS:
         raise typer.BadParameter(f"kind must be unified, scene or open, got {kind!r}")
-    codes = qrpay.list(kind=kind, item=item, revoked=revoked, limit=limit)
+    codes = qrpay.list_codes(kind=kind, item=item, revoked=revoked, limit=limit)
     if json_out:
         emit_json([qrpay.describe(code) for code in codes])
         return
@@ -154,7 +156,7 @@ def show(
     """Everything about one code, including the files rendered from it."""
     qrpay = desk(ctx)
     code = qrpay.get(code_id)
-    renders = qrpay.register.renders(code.serial)
+    renders = qrpay.renders(code)
     if json_out:
         emit_json({**qrpay.describe(code), "renders": renders})
         return

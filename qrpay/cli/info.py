@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import typer
 
-from .. import __version__
-from ..errors import KeyringError
 from .app import JsonFlag, app, desk, emit_json
 
 
 @app.command()
 def info(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Every path and setting qrpay uses (never key material)."""
-    qrpay = desk(ctx)
-    settings = qrpay.settings
-    try:
-        ring = qrpay.keyring
-        signing, key_count, key_state = ring.signing_key.kid, len(ring.keys), "ok"
-    except KeyringError as exc:
-        signing, key_count, key_state = None, 0, str(exc)
-    data = {
-        "version": __version__,
-        "home": str(settings.home),
-        "keyring": str(settings.keyring_path),
-        "keyring_status": key_state,
-        "active_kid": signing,
-        "keys": key_count,
-        "register": settings.register_location,
-        "register_engine": "postgresql" if settings.database_url else "sqlite",
-        "config_file": str(settings.config_file) if settings.config_file else None,
-        "user_catalog": str(settings.user_catalog_path),
-        "user_templates": str(settings.user_templates_dir),
-        "base_url": settings.base_url,
-        "timezone": settings.timezone,
-        "font": str(settings.font) if settings.font else None,
-    }
+    data = desk(ctx).info()
     if json_out:
         emit_json(data)
     else:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from ..keys import Keyring
 from .app import JsonFlag, app, desk, emit_json
 
 keys_app = typer.Typer(help="Create, rotate, list and retire signing keys.", no_args_is_help=True)
@@ -16,7 +15,7 @@ app.add_typer(keys_app, name="keys")
 @keys_app.command("init")
 def init(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Create the keyring (owner-only file) with its first key. Never overwrites one."""
-    ring = Keyring.init(desk(ctx).settings.keyring_path)
+    ring = desk(ctx).init_keyring()
     if json_out:
         emit_json({"path": str(ring.path), "kid": ring.signing_key.kid})
     else:
@@ -26,7 +25,7 @@ def init(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 @keys_app.command("rotate")
 def rotate(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Add a new key that signs from now on; older keys keep verifying."""
-    key = desk(ctx).keyring.rotate()
+    key = desk(ctx).rotate_key()
     if json_out:
         emit_json(key.public_dict())
     else:
@@ -36,9 +35,7 @@ def rotate(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 @keys_app.command("list")
 def list_keys(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Show key ids, dates and which key signs (never the secrets)."""
-    ring = desk(ctx).keyring
-    signing = ring.signing_key.kid if any(key.active for key in ring.keys) else None
-    rows = [{**key.public_dict(), "signing": key.kid == signing} for key in ring.keys]
+    rows = desk(ctx).keys()
     if json_out:
         emit_json(rows)
         return

@@ -11,7 +11,8 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..register.store import Register, utcnow
+from ..clock import utcnow
+from ..register.store import Register
 from .ledger import Entry, Payment, Statement, Txn, iso, reference_key
 
 _ENTRY_COLUMNS = "id, serial, amount_fen, reference, payer, at, source, logged_at"

@@ -114,8 +114,7 @@ def make_kit(
         data = tmp.read_bytes()
         sha256 = hashlib.sha256(data).hexdigest()
         check.run(check.read_pdf, data, dpi, expected, path.name)
-        for code in codes:
-            qrpay.register.add_render(code.serial, RENDER_NAME, str(path.resolve()), sha256)
+        qrpay.record_renders(RENDER_NAME, [(code, path, sha256) for code in codes])
     return Kit(path, tuple(codes), tuple(code.id for code, new in minted if new), len(expected), sha256)
 
 
@@ -141,8 +140,8 @@ def _default_output(qrpay: Qrpay) -> Path:
     path = Path("output") / f"emergency-kit-{qrpay.today()}.pdf"
     ours = {
         render["path"]
-        for code in qrpay.list(kind="open")
-        for render in qrpay.register.renders(code.serial)
+        for code in qrpay.list_codes(kind="open")
+        for render in qrpay.renders(code)
         if render["template"] == RENDER_NAME
     }
     if path.exists() and str(path.resolve()) not in ours:

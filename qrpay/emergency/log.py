@@ -13,9 +13,8 @@ from pathlib import Path
 
 from ..api import Qrpay
 from ..codes.catalog import Item
-from ..codes.record import Code, parse_id
-from ..errors import InputError
-from .books import Books, NewEntry
+from ..codes.record import Code
+from .books import NewEntry
 from .ledger import (
     LOG_COLUMNS,
     LOG_OPTIONAL,
@@ -40,46 +39,6 @@ FUTURE_SLACK = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
-class Standing:
-    """What a code was at one moment: ``ok``, ``forged``, ``unknown_code``, ``revoked`` or ``expired``."""
-
-    standing: str
-    reason: str
-    code: Code | None = None
-
-
-def standing_at(qrpay: Qrpay, text: str, when: datetime) -> Standing:
-    """Judge the code in *text* (id, payment code, payload URL or bare token) as it stood at *when*."""
-    text = text.strip()
-    if not text:
-        return Standing("unknown_code", "no code given")
-    if text[:1] in "cC":
-        try:
-            code = qrpay.register.lookup(parse_id(text))
-        except InputError as exc:
-            return Standing("unknown_code", str(exc))
-        if code is None:
-            return Standing("unknown_code", f"no code {text} in the register")
-        text = code.payload
-    verdict = qrpay.verify(text)
-    if verdict.status == "forged":
-        return Standing("forged", verdict.reason)
-    code = verdict.code
-    if code is None:
-        return Standing("unknown_code", f"{verdict.status}: {verdict.reason}")
-    if code.revoked and datetime.fromisoformat(code.revoked_at) <= when:
-        return Standing(
-            "revoked", f"{code.id} was revoked at {code.revoked_at} ({code.revoked_reason}), before {iso(when)}", code
-        )
-    day = when.astimezone(qrpay.settings.tz).date()
-    if code.window_status(day):
-        return Standing(
-            "expired", f"{code.id} is valid {code.valid_from or '…'} to {code.valid_until or '…'}, not on {day}", code
-        )
-    return Standing("ok", "genuine", code)
-
-
-@dataclass(frozen=True)
 class Imported:
     """What a log import did: entries added and lines that were already logged."""
 
@@ -93,7 +52,7 @@ class CollectionLog:
 
     def __init__(self, qrpay: Qrpay):
         self.qrpay = qrpay
-        self.books = Books(qrpay.register)
+        self.books = qrpay.books
 
     def add(
         self, code: str, amount: str, reference: str, *, payer: str | None = None, at: str | None = None
@@ -101,7 +60,7 @@ class CollectionLog:
         """Log one collection; the same collection logged again is returned as it is (``False``)."""
         cells = {"code": code, "amount": amount, "reference": reference, "payer": payer or "", "at": at or ""}
         problems = Problems()
-        with self.qrpay.register.transaction():
+        with self.qrpay.transaction():
             checked = self._check(problems, None, cells, "command line")
             problems.check()
             new, existing = checked
@@ -113,7 +72,7 @@ class CollectionLog:
         table = read_table(path, name, LOG_COLUMNS, LOG_OPTIONAL, encoding=encoding)
         problems = Problems(name)
         added, existing = [], []
-        with self.qrpay.register.transaction():
+        with self.qrpay.transaction():
             seen: dict[tuple[int, str], int] = {}
             checked = []
             for row in table.rows:
@@ -147,7 +106,7 @@ class CollectionLog:
 
     def describe(self, entry: Entry, outcome: Outcome | None = None) -> dict:
         """An entry as the CLI and JSON show it."""
-        code = self.qrpay.register.get(entry.serial)
+        code = self.qrpay.get(entry.serial)
         data = {
             "id": entry.id,
             "code": code.id,
@@ -179,7 +138,7 @@ class CollectionLog:
             line, "payer", clean_cell, cells.get("payer", ""), field="payer", limit=MAX_PAYER, required=False
         )
         at = problems.value(line, "at", self._time, cells.get("at", ""))
-        when = at or datetime.now(self.qrpay.settings.tz).replace(microsecond=0)
+        when = at or self.qrpay.now()
         code = problems.value(line, "code", self._open_code, cells.get("code", ""), when)
         if code is not None and amount is not None:
             problems.value(line, "amount", _within_limits, amount, self.qrpay.subject(code))
@@ -202,7 +161,7 @@ class CollectionLog:
         if not text.strip():
             return None
         when = parse_time(text, self.qrpay.settings.tz)
-        if when > datetime.now(self.qrpay.settings.tz) + FUTURE_SLACK:
+        if when > self.qrpay.now() + FUTURE_SLACK:
             raise ValueError(f"{iso(when)} is in the future; give the time the money was taken")
         return when
 
@@ -210,7 +169,7 @@ class CollectionLog:
         """The open code a collection went through; it must have been genuine and live at *when*."""
         if not text.strip():
             raise ValueError("is empty; give the code id (C0000042), its payment code or its link")
-        found = standing_at(self.qrpay, text, when)
+        found = self.qrpay.standing_at(text, when)
         if found.standing in ("forged", "unknown_code"):
             raise ValueError(f"{text.strip()!r} is not a genuine code of this register ({found.reason})")
         if found.code.kind != "open":

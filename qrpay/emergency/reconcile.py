@@ -16,9 +16,8 @@ from pathlib import Path
 from ..api import Qrpay
 from ..codes.record import code_id
 from ..fileio import atomic_file
-from .books import Books, Judged, Result, Run
+from .books import Judged, Result, Run
 from .ledger import Entry, Payment, Txn, classify, format_amount, read_statement, summarize
-from .log import standing_at
 
 REPORT_COLUMNS = (
     "class",
@@ -76,7 +75,7 @@ class Report:
 
 def judge(qrpay: Qrpay, payment: Payment) -> Judged:
     """A payment and its code's standing at the moment it was paid."""
-    found = standing_at(qrpay, payment.code, payment.paid_at)
+    found = qrpay.standing_at(payment.code, payment.paid_at)
     serial = found.code.serial if found.code and found.standing not in ("forged", "unknown_code") else None
     return Judged(payment, serial, found.standing, found.reason)
 
@@ -84,8 +83,8 @@ def judge(qrpay: Qrpay, payment: Payment) -> Judged:
 def reconcile(qrpay: Qrpay, path: Path, *, encoding: str | None = None, name: str | None = None) -> Report:
     """Import the statement at *path* (once) and classify it against the collection log."""
     statement = read_statement(path, qrpay.settings.tz, name=name, encoding=encoding)
-    books = Books(qrpay.register)
-    with qrpay.register.transaction():
+    books = qrpay.books
+    with qrpay.transaction():
         sid = books.statement_id(statement.digest)
         new_statement = sid is None
         if new_statement:

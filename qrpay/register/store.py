@@ -15,24 +15,17 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..clock import utcnow
 from ..codes.record import Code, code_id
 from ..errors import NotFoundError, RegisterError
 from . import files, transfer
 from .dialect import Postgres, Sqlite, connect_postgres
 from .schema import MIGRATIONS, MIGRATIONS_TABLE, statements
-
-try:
-    from ..clock import utcnow
-except ImportError:  # pragma: no cover - before qrpay.clock exists
-
-    def utcnow() -> str:
-        return datetime.now(UTC).isoformat(timespec="seconds")
-
 
 _CODE_COLUMNS = (
     "serial, kind, number, scene, valid_from, valid_until, kid, token, payload, payment_code, "
@@ -381,6 +374,10 @@ class Register:
     def rendered(self, path: str) -> bool:
         """Whether qrpay recorded writing the file at *path* (an absolute path)."""
         return self.db.execute("SELECT 1 FROM renders WHERE path = ? LIMIT 1", (path,)).fetchone() is not None
+
+    def render_hashes(self, path: str) -> set[str]:
+        """The SHA-256 of every file qrpay recorded writing at *path* (an absolute path)."""
+        return {row[0] for row in self.db.execute("SELECT sha256 FROM renders WHERE path = ?", (path,))}
 
     def renders(self, serial: int) -> list[dict]:
         rows = self.db.execute(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config import REGISTER_NAME
 from ..errors import InputError
 from ..fileio import check_writable_target
 from . import files
@@ -89,7 +90,7 @@ def restore(register: Register, source: Path, migrate: Callable[[Sqlite], None])
             upgraded = Sqlite(source, current)
             if version < len(MIGRATIONS):
                 migrate(upgraded)  # a backup from an older qrpay
-            kept = register.backup((register.keep_dir or Path.cwd()) / f"register-before-restore-{stamp}.sqlite3")
+            kept = register.backup((register.keep_dir or Path.cwd()) / f"{REGISTER_NAME}.before-restore-{stamp}")
             with register.transaction():
                 db.lock_schema()
                 db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
