@@ -25,7 +25,7 @@ from .codes.record import Code, check_window, clean_scene, clean_text, parse_dat
 from .codes.seal import seal, stand_in
 from .config import Settings
 from .emergency.books import Books
-from .errors import InputError, KeyringError
+from .errors import InputError, KeyringError, RegisterError
 from .keys import Key, Keyring
 from .qr.encode import version_of
 from .register.store import Purpose, Register
@@ -49,8 +49,12 @@ class Qrpay:
         self._outputs = fileio.protect(fileio.Owner(settings.home, self._recorded, settings.keeps))
 
     def _recorded(self, path: str) -> set[str]:
-        exists = self.settings.database_url or self.settings.register_path.exists()
-        return self.register.render_hashes(path) if exists else set()
+        if self.settings.database_url:  # a shared register that cannot be reached has recorded nothing: refuse
+            try:
+                return self.register.render_hashes(path)
+            except RegisterError:
+                return set()
+        return self.register.render_hashes(path) if self.settings.register_path.exists() else set()
 
     @classmethod
     def open(cls, **overrides: Any) -> Qrpay:

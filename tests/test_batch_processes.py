@@ -105,5 +105,5 @@ def test_a_batch_killed_outright_leaves_no_pdf_and_its_workers_stop(home, keyrin
     assert not (out / "labels.pdf").exists()  # at most a hidden .part file, never a half PDF
     assert wait_for(lambda: not session_members(run.pid), timeout=10)
     with register(home) as desk:
-        assert len(desk.list()) in (0, 720)  # all or nothing, though nothing could clean up after it
+        assert len(desk.list_codes()) in (0, 720)  # all or nothing, though nothing could clean up after it
         assert desk.mint_scene("09", "after the kill")[1]  # and nothing is left locked

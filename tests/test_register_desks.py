@@ -55,7 +55,7 @@ def test_four_batches_from_two_desks_at_once_mint_each_purpose_once(desks, tmp_p
         assert run.returncode == 0, stderr
 
     with Qrpay(Settings.load(home=desks[1])) as desk:
-        codes = desk.list()
+        codes = desk.list_codes()
     assert len(codes) == 4 * OWN + SHARED  # nothing lost, the shared purposes minted once
     for field in ("serial", "token", "payment_code", "payload"):
         assert len({getattr(code, field) for code in codes}) == len(codes)
