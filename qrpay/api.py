@@ -49,12 +49,12 @@ class Qrpay:
         self._outputs = fileio.protect(fileio.Owner(settings.home, self._recorded, settings.keeps))
 
     def _recorded(self, path: str) -> set[str]:
-        if self.settings.database_url:  # a shared register that cannot be reached has recorded nothing: refuse
-            try:
-                return self.register.render_hashes(path)
-            except RegisterError:
-                return set()
-        return self.register.render_hashes(path) if self.settings.register_path.exists() else set()
+        if not (self.settings.database_url or self.settings.register_path.exists()):
+            return set()
+        try:
+            return self.register.render_hashes(path)
+        except RegisterError:  # a register that cannot be used has recorded nothing: the file is refused
+            return set()
 
     @classmethod
     def open(cls, **overrides: Any) -> Qrpay:

@@ -153,3 +153,11 @@ def test_a_connection_lost_mid_use_is_a_register_error_without_the_password(pg):
             desk.revoke(code.id, "the server is gone")
     with Qrpay(Settings.load()) as desk:  # nothing was half-done
         assert desk.verify(code.payload).status == "genuine"
+
+
+def test_keys_init_on_a_second_desk_of_a_shared_register_with_codes_is_refused(pg, cli, tmp_path, monkeypatch):
+    assert cli("mint", "unified", "traffic-fine").exit_code == 0
+    second = tmp_path / "desk-b"
+    monkeypatch.setenv("QRPAY_HOME", str(second))
+    error = one_error_line(cli("keys", "init"))
+    assert "copy that keyring" in error and not (second / "keyring.json").exists()
