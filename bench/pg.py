@@ -3,13 +3,13 @@
     python bench/pg.py --database-url postgresql://USER:PASSWORD@127.0.0.1:55432/DB
     python bench/pg.py                    # SQLite only (e.g. to compare two versions of qrpay)
     python bench/pg.py --count 300 --repeat 1
+    python bench/pg.py --baseline /tmp/old-qrpay   # also SQLite with the qrpay source tree there
 
 For each engine: CLI start-up (``qrpay list --json`` on an empty register, a fresh process;
 and ``qrpay --version`` for the floor), a batch of COUNT scene codes on labels-a4 in a fresh
 process with a fresh register (self-check on), and ``Qrpay.verify`` on the minted payloads in
-this process. Medians of REPEAT runs; each round measures every engine in turn. The PostgreSQL
-database named by the URL must be empty or a qrpay register: the benchmark drops qrpay's tables
-between runs of a fresh database each time (it creates and drops one per run).
+this process. Medians of REPEAT runs; each round measures every engine in turn. The URL's role
+must be allowed to create databases: each PostgreSQL run gets a fresh one, dropped after it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import BASE_URL, fresh_home, write_codes_csv
@@ -39,27 +40,26 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 
 class Engine:
-    """SQLite in a fresh QRPAY_HOME, or a fresh PostgreSQL database made from a server URL."""
+    """SQLite in a fresh QRPAY_HOME, or a fresh PostgreSQL database made from a server URL;
+    with *tree*, the qrpay package imported from that source tree instead of the installed one."""
 
-    def __init__(self, name: str, admin_url: str | None):
-        self.name, self.admin_url, self.database = name, admin_url, None
+    def __init__(self, name: str, admin_url: str | None, tree: Path | None = None):
+        self.name, self.admin_url, self.database, self.tree = name, admin_url, None, tree
 
     def fresh(self, root: Path, keyring: Path) -> dict[str, str]:
         home = fresh_home(root, f"home-{self.name}", keyring)
         env = {**os.environ, "QRPAY_HOME": str(home), "QRPAY_BASE_URL": BASE_URL}
         env.pop("QRPAY_DATABASE_URL", None)
+        if self.tree:
+            env["PYTHONPATH"] = str(self.tree)
         if self.admin_url:
             self.drop()
             import psycopg
-            from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
             self.database = f"qrpay_bench_{uuid.uuid4().hex[:8]}"
             with psycopg.connect(self.admin_url, autocommit=True) as db:
                 db.execute(f'CREATE DATABASE "{self.database}"')
-            info = conninfo_to_dict(self.admin_url)
-            info["dbname"] = self.database
-            parts = [f"{k}={v}" for k, v in info.items()]
-            env["QRPAY_DATABASE_URL"] = url_of(make_conninfo(" ".join(parts)))
+            env["QRPAY_DATABASE_URL"] = urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{self.database}"))
         return env
 
     def drop(self) -> None:
@@ -71,39 +71,23 @@ class Engine:
             self.database = None
 
 
-def url_of(conninfo: str) -> str:
-    from psycopg.conninfo import conninfo_to_dict
-
-    info = conninfo_to_dict(conninfo)
-    auth = info.get("user", "")
-    if info.get("password"):
-        auth += ":" + info["password"]
-    return f"postgresql://{auth}@{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info['dbname']}"
+VERIFY = """
+import sys, time
+from qrpay import Qrpay
+with Qrpay.open() as desk:
+    payloads = [code.payload for code in desk.list_codes()]
+    assert len(payloads) == int(sys.argv[1]), len(payloads)
+    start = time.perf_counter()
+    genuine = sum(desk.verify(payload).genuine for payload in payloads)
+    rate = len(payloads) / (time.perf_counter() - start)
+    assert genuine == len(payloads)
+print(rate)
+"""
 
 
 def verify_rate(env: dict[str, str], count: int) -> float:
-    """Qrpay.verify over the codes the batch minted, in this process: verifications per second."""
-    saved = {name: os.environ.get(name) for name in ("QRPAY_HOME", "QRPAY_DATABASE_URL")}
-    os.environ.update({name: env[name] for name in saved if name in env})
-    if "QRPAY_DATABASE_URL" not in env:
-        os.environ.pop("QRPAY_DATABASE_URL", None)
-    try:
-        from qrpay import Qrpay
-
-        with Qrpay.open() as desk:
-            payloads = [code.payload for code in desk.list_codes()]
-            assert len(payloads) == count, (len(payloads), count)
-            start = time.perf_counter()
-            genuine = sum(desk.verify(payload).genuine for payload in payloads)
-            rate = len(payloads) / (time.perf_counter() - start)
-            assert genuine == count
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-    return rate
+    """Qrpay.verify over the codes the batch minted, in one fresh process: verifications per second."""
+    return float(timed([sys.executable, "-c", VERIFY, str(count)], env)[1])
 
 
 def main() -> None:
@@ -111,9 +95,16 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL server URL whose role may create databases")
     parser.add_argument("--count", type=int, default=2000, help="codes per batch (default 2,000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement, median reported (default 3)")
+    parser.add_argument(
+        "--baseline", type=Path, help="a qrpay source tree to measure on SQLite too (e.g. an older one)"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     args = parser.parse_args()
-    engines = [Engine("sqlite", None)] + ([Engine("postgresql", args.database_url)] if args.database_url else [])
+    engines = [Engine("sqlite", None)]
+    if args.baseline:
+        engines.insert(0, Engine("sqlite-base", None, args.baseline.resolve()))
+    if args.database_url:
+        engines.append(Engine("postgresql", args.database_url))
     root = Path(tempfile.mkdtemp(prefix="qrpay-bench-pg-"))
     qrpay = [sys.executable, "-m", "qrpay"]
     try:

@@ -25,7 +25,7 @@ from .codes.record import Code, check_window, clean_scene, clean_text, parse_dat
 from .codes.seal import seal, stand_in
 from .config import Settings
 from .emergency.books import Books
-from .errors import InputError, KeyringError
+from .errors import InputError, KeyringError, RegisterError
 from .keys import Key, Keyring
 from .qr.encode import version_of
 from .register.store import Purpose, Register
@@ -51,8 +51,14 @@ class Qrpay:
         self._outputs = fileio.protect(fileio.Owner(settings.home, self._recorded, settings.keeps))
 
     def _recorded(self, path: str) -> set[str]:
-        """What this Qrpay's open register records at *path*; one closed (or never opened) has no say."""
-        return self.register.render_hashes(path) if "register" in self.__dict__ else set()
+        """What this Qrpay's open register records at *path*. One closed (or never opened) has no
+        say, and one that cannot be used has recorded nothing: the file is refused, never replaced."""
+        if "register" not in self.__dict__:
+            return set()
+        try:
+            return self.register.render_hashes(path)
+        except RegisterError:
+            return set()
 
     @classmethod
     def open(cls, **overrides: Any) -> Qrpay:
@@ -249,6 +255,11 @@ class Qrpay:
 
     def init_keyring(self) -> Keyring:
         """Create the keyring (an owner-only file) with its first key; never replaces one."""
+        if self.settings.database_url and self.register.list_codes(limit=1):  # a shared register
+            raise KeyringError(
+                f"the shared register {self.register.location} holds codes signed by the bureau's keyring; "
+                f"copy that keyring to {self.settings.keyring_path} instead of making a new one"
+            )
         ring = Keyring.init(self.settings.keyring_path)
         self.__dict__["keyring"] = ring
         return ring

@@ -136,3 +136,28 @@ def test_register_errors_never_carry_the_password(pg):
     with pytest.raises(RegisterError) as caught:
         Register.connect(bad)
     assert parts.password not in str(caught.value) and "***" in str(caught.value)
+
+
+def test_a_connection_lost_mid_use_is_a_register_error_without_the_password(pg):
+    with Qrpay(Settings.load()) as desk:
+        code, _ = desk.mint_scene("09", "window 3")
+        with psycopg.connect(pg, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(RegisterError, match="cannot use register") as caught:
+            desk.verify(code.payload)
+        assert urlsplit(pg).password not in str(caught.value)
+        with pytest.raises(RegisterError, match="cannot"):
+            desk.revoke(code.id, "the server is gone")
+    with Qrpay(Settings.load()) as desk:  # nothing was half-done
+        assert desk.verify(code.payload).status == "genuine"
+
+
+def test_keys_init_on_a_second_desk_of_a_shared_register_with_codes_is_refused(pg, cli, tmp_path, monkeypatch):
+    assert cli("mint", "unified", "traffic-fine").exit_code == 0
+    second = tmp_path / "desk-b"
+    monkeypatch.setenv("QRPAY_HOME", str(second))
+    error = one_error_line(cli("keys", "init"))
+    assert "copy that keyring" in error and not (second / "keyring.json").exists()

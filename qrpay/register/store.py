@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -112,7 +113,7 @@ class Register:
             register._prepare()
         except db.errors as exc:
             db.close()
-            raise RegisterError(f"cannot use register {db.location}: {' '.join(str(exc).split())}") from None
+            raise db.lost(exc) from None
         except BaseException:
             db.close()
             raise
@@ -253,8 +254,7 @@ class Register:
         whether the code is new.
         """
         with self.transaction():
-            serial, new = self._mint_one(Purpose(kind, number, scene, valid_from, valid_until), seal)
-        return self.get(serial), new
+            return self._mint_one(Purpose(kind, number, scene, valid_from, valid_until), seal)
 
     def mint_many(self, purposes: Iterable[Purpose], seal: Callable[[int, Purpose], dict]) -> list[tuple[Code, bool]]:
         """:meth:`mint` for each purpose, all in one transaction: every code is minted, or none is.
@@ -269,14 +269,17 @@ class Register:
         rolls every code back."""
         with self.transaction():
             for purpose in purposes:
-                serial, new = self._mint_one(purpose, lambda serial, p=purpose: seal(serial, p))
-                yield self.get(serial), new
+                yield self._mint_one(purpose, partial(_seal_for, seal, purpose))
 
-    def _mint_one(self, purpose: Purpose, seal: Callable[[int], dict]) -> tuple[int, bool]:
-        """The serial of the live code for *purpose*, inserted if needed; call inside a transaction."""
+    def _mint_one(self, purpose: Purpose, seal: Callable[[int], dict]) -> tuple[Code, bool]:
+        """The live code for *purpose*, inserted if needed, and whether it is new; call inside a transaction.
+
+        The live-purpose unique index decides between desks minting the same purpose at once: the
+        second one's insert waits for the first to commit, then does nothing, and it takes the
+        first one's code."""
         existing = self.find_live(*purpose)
         if existing:
-            return existing.serial, False
+            return existing, False
         kind, number, scene, valid_from, valid_until = purpose
         row = self.db.execute(
             "INSERT INTO codes (kind, number, scene, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?) "
@@ -294,11 +297,12 @@ class Register:
             return self._mint_one(purpose, seal)
         serial = row[0]
         fields = seal(serial)
-        self.db.execute(
-            "UPDATE codes SET kid = ?, token = ?, payload = ?, payment_code = ?, qr_version = ? WHERE serial = ?",
+        sealed = self.db.execute(
+            "UPDATE codes SET kid = ?, token = ?, payload = ?, payment_code = ?, qr_version = ? WHERE serial = ? "
+            f"RETURNING {_CODE_COLUMNS}",
             (fields["kid"], fields["token"], fields["payload"], fields["payment_code"], fields["qr_version"], serial),
-        )
-        return serial, True
+        ).fetchone()
+        return _code(sealed), True
 
     def get(self, serial: int) -> Code:
         code = self.lookup(serial)
@@ -320,7 +324,8 @@ class Register:
         revoked: bool | None = None,
         limit: int | None = None,
     ) -> list[Code]:
-        clauses, params = ["token IS NOT NULL"], []
+        clauses: list[str] = ["token IS NOT NULL"]
+        params: list[object] = []
         if kind:
             clauses.append("kind = ?")
             params.append(kind)
@@ -380,6 +385,10 @@ class Register:
             "SELECT template, path, sha256, created_at FROM renders WHERE serial = ? ORDER BY id", (serial,)
         )
         return [dict(zip(("template", "path", "sha256", "created_at"), row)) for row in rows]
+
+
+def _seal_for(seal: Callable[[int, Purpose], dict], purpose: Purpose, serial: int) -> dict:
+    return seal(serial, purpose)
 
 
 def _migrate(db: Sqlite) -> None:

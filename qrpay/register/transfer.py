@@ -59,7 +59,7 @@ def backup(register: Register, target: Path, migrate: Callable[[Sqlite], None]) 
         else:
             dest = Sqlite(target, copy)
             migrate(dest)
-            db.raw.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             try:
                 dest.begin()
                 dest.execute("DELETE FROM migrations")
