@@ -20,7 +20,7 @@ start)
     fi
     rm -f "$dir/pwfile"
     if ! as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -t 60 \
-        -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" -w start >/dev/null; then
+        -o "-k $dir -p $port -c listen_addresses=127.0.0.1 -c fsync=off -c autovacuum=off -c max_connections=200" -w start >/dev/null; then
         cat "$dir/server.log" >&2
         exit 1
     fi
