@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 MAX_WIDTH = 48
 
@@ -26,17 +27,23 @@ def _fit(text: str, limit: int) -> str:
 
 def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Rows under headers, columns padded to their widest cell; all but the last cut at MAX_WIDTH."""
-    last = len(headers) - 1
-    cells = [
-        [
+    return "\n".join(table_lines(headers, lambda: rows))
+
+
+def table_lines(headers: Sequence[str], rows: Callable[[], Iterable[Sequence[object]]]) -> Iterator[str]:
+    """The lines of :func:`text_table`, in two passes over ``rows()`` (widths, then lines), so a
+    table of any length is printed without being held."""
+    widths = [width(header) for header in headers]
+    for cells in _cells(len(headers), rows()):
+        widths = [max(size, width(text)) for size, text in zip(widths, cells)]
+    for cells in itertools.chain([list(headers)], _cells(len(headers), rows())):
+        yield "  ".join(text + " " * (size - width(text)) for text, size in zip(cells, widths)).rstrip()
+
+
+def _cells(count: int, rows: Iterable[Sequence[object]]) -> Iterator[list[str]]:
+    last = count - 1
+    for row in rows:
+        yield [
             _fit("-" if value is None else str(value), MAX_WIDTH if index < last else 10**6)
             for index, value in enumerate(row)
         ]
-        for row in rows
-    ]
-    widths = [max(width(text) for text in column) for column in zip(headers, *cells)]
-    lines = []
-    for row in [list(headers), *cells]:
-        padded = [text + " " * (size - width(text)) for text, size in zip(row, widths)]
-        lines.append("  ".join(padded).rstrip())
-    return "\n".join(lines)

@@ -1,0 +1,53 @@
+"""A reconciliation run classified straight from the register, one statement line at a time.
+
+The same rules as :func:`qrpay.emergency.rules.classify`, which holds every line in memory,
+computed from ordered queries instead: memory grows with the collection log, not with the
+statements. First, which payment each log entry pairs with (one pass over the first sightings
+of txn ids whose code has log entries); then each line of the statement with the first line
+that has its txn_id, found through the register's txn_id index; then the log entries unpaid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from .books import Books, Result
+from .ledger import Entry, Txn, reference_key
+from .rules import Outcome, first_outcome, listed_again, other_details, same_payment, unpaid
+
+
+def pairings(books: Books, by_key: dict[tuple[int, str], Entry]) -> dict[int, Txn]:
+    """The payment each log entry pairs with: the earliest of equal amount, else the earliest."""
+    earliest: dict[int, Txn] = {}
+    equal: dict[int, Txn] = {}
+    for txn in books.payable_firsts():
+        entry = by_key.get((txn.serial, reference_key(txn.reference)))  # type: ignore[arg-type]
+        if entry is None:
+            continue
+        earliest.setdefault(entry.id, txn)
+        if txn.amount == entry.amount:
+            equal.setdefault(entry.id, txn)
+    return {entry_id: equal.get(entry_id, txn) for entry_id, txn in earliest.items()}
+
+
+def results(books: Books, sid: int, entries: Sequence[Entry]) -> Iterator[Result]:
+    """Every result of a run on statement *sid*: its lines in order, then the log entries unpaid."""
+    by_key = {entry.key: entry for entry in entries}
+    paid_by = pairings(books, by_key)
+
+    def outcome_of_first(txn: Txn) -> Outcome:
+        return first_outcome(txn, by_key.get((txn.serial, reference_key(txn.reference))), paid_by)  # type: ignore[arg-type]
+
+    for txn, here, first in books.sightings(sid):
+        if here != txn.line:
+            outcome = listed_again(txn, here)
+        elif first.spot == txn.spot:
+            outcome = outcome_of_first(txn)
+        elif first.content != txn.content:
+            outcome = other_details(txn, first)
+        else:
+            outcome = same_payment(first, outcome_of_first(first))
+        yield Result(outcome.cls, txn.line, outcome.entry, outcome.reason)
+    for entry in entries:
+        if entry.id not in paid_by:
+            yield Result("unpaid", None, entry.id, unpaid(entry).reason)
