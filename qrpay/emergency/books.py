@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -25,6 +26,10 @@ _EARLIER = (
     "SELECT 1 FROM statement_lines e WHERE e.txn_id = {later}.txn_id AND (e.statement_id < {later}.statement_id "
     "OR (e.statement_id = {later}.statement_id AND e.line < {later}.line))"
 )
+#: Values in one ``IN (...)`` list (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+_IN_LIST = 500
+#: txn ids whose sightings are kept while a statement is classified (a few MiB at most).
+MAX_KNOWN = 20_000
 #: Rows per INSERT batch and per page of a query: memory stays flat however long a statement is.
 BATCH = 5000
 
@@ -173,27 +178,62 @@ class Books:
                 return
             after = page[-1].spot
 
-    def sightings(self, sid: int) -> Iterator[tuple[Txn, int, Txn]]:
+    def sightings(self, sid: int) -> Iterator[tuple[Txn, int, Txn | None]]:
         """Each line of statement *sid* in order, with the first line of this statement that has
-        its txn_id and the first line of any statement that has it (index lookups, not a dict)."""
-        columns = ", ".join(f"l.{c}" for c in _LINE_COLUMNS.split(", "))
-        first = ", ".join(f"f.{c}" for c in _LINE_COLUMNS.split(", "))
-        sql = (
-            f"SELECT {columns}, (SELECT MIN(h.line) FROM statement_lines h "
-            "WHERE h.txn_id = l.txn_id AND h.statement_id = l.statement_id), "
-            f"{first} FROM statement_lines l JOIN statement_lines f ON f.txn_id = l.txn_id "
-            f"WHERE l.statement_id = ? AND l.line > ? AND NOT EXISTS ({_EARLIER.format(later='f')}) "
-            "ORDER BY l.line LIMIT ?"
-        )
-        width = len(_LINE_COLUMNS.split(", "))
+        its txn_id and, if an earlier statement has it, that statement's first line with it.
+
+        Those come from the txn_id index once per txn_id and page, and are kept while the txn_id
+        recurs, so a statement listing one txn_id many times costs no more than one that does not.
+        """
+        known: OrderedDict[str, tuple[int, Txn | None]] = OrderedDict()
         after = -1
         while True:
-            page = list(self.db.execute(sql, (sid, after, BATCH)))
-            for row in page:
-                yield Txn(*row[:width]), row[width], Txn(*row[width + 1 :])
+            page = [
+                Txn(*row)
+                for row in self.db.execute(
+                    f"SELECT {_LINE_COLUMNS} FROM statement_lines WHERE statement_id = ? AND line > ? "
+                    "ORDER BY line LIMIT ?",
+                    (sid, after, BATCH),
+                )
+            ]
+            self._learn(sid, sorted({txn.txn_id for txn in page} - known.keys()), known)
+            for txn in page:
+                known.move_to_end(txn.txn_id)
+                yield txn, *known[txn.txn_id]
+            while len(known) > MAX_KNOWN:
+                known.popitem(last=False)
             if len(page) < BATCH:
                 return
-            after = page[-1][1]
+            after = page[-1].line
+
+    def _learn(self, sid: int, txn_ids: list[str], known: dict[str, tuple[int, Txn | None]]) -> None:
+        """For each of *txn_ids*: its first line in statement *sid*, and its first line in the
+        earliest statement that has it, if that is an earlier one."""
+        for start in range(0, len(txn_ids), _IN_LIST):
+            chunk = txn_ids[start : start + _IN_LIST]
+            marks = ", ".join("?" * len(chunk))
+            firsts: dict[str, dict[int, int]] = {}
+            for txn_id, statement, line in self.db.execute(
+                "SELECT txn_id, statement_id, MIN(line) FROM statement_lines "
+                f"WHERE txn_id IN ({marks}) GROUP BY txn_id, statement_id",
+                chunk,
+            ):
+                firsts.setdefault(txn_id, {})[statement] = line
+            wanted: dict[int, list[int]] = {}
+            for lines in firsts.values():
+                if (earliest := min(lines)) != sid:
+                    wanted.setdefault(earliest, []).append(lines[earliest])
+            earlier: dict[tuple[int, int], Txn] = {}
+            for statement, lines in wanted.items():
+                rows = self.db.execute(
+                    f"SELECT {_LINE_COLUMNS} FROM statement_lines WHERE statement_id = ? "
+                    f"AND line IN ({', '.join('?' * len(lines))})",
+                    (statement, *lines),
+                )
+                earlier.update((txn.spot, txn) for txn in map(lambda row: Txn(*row), rows))
+            for txn_id, lines in firsts.items():
+                earliest = min(lines)
+                known[txn_id] = lines[sid], earlier.get((earliest, lines[earliest])) if earliest != sid else None
 
     # -- reconciliation runs ---------------------------------------------------------------
 

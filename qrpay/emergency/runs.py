@@ -4,7 +4,8 @@ The same rules as :func:`qrpay.emergency.rules.classify`, which holds every line
 computed from ordered queries instead: memory grows with the collection log, not with the
 statements. First, which payment each log entry pairs with (one pass over the first sightings
 of txn ids whose code has log entries); then each line of the statement with the first line
-that has its txn_id, found through the register's txn_id index; then the log entries unpaid.
+that has its txn_id in this and in any earlier statement, found through the register's txn_id
+index; then the log entries unpaid.
 """
 
 from __future__ import annotations
@@ -38,15 +39,15 @@ def results(books: Books, sid: int, entries: Sequence[Entry]) -> Iterator[Result
     def outcome_of_first(txn: Txn) -> Outcome:
         return first_outcome(txn, by_key.get((txn.serial, reference_key(txn.reference))), paid_by)  # type: ignore[arg-type]
 
-    for txn, here, first in books.sightings(sid):
+    for txn, here, earlier in books.sightings(sid):
         if here != txn.line:
             outcome = listed_again(txn, here)
-        elif first.spot == txn.spot:
+        elif earlier is None:
             outcome = outcome_of_first(txn)
-        elif first.content != txn.content:
-            outcome = other_details(txn, first)
+        elif earlier.content != txn.content:
+            outcome = other_details(txn, earlier)
         else:
-            outcome = same_payment(first, outcome_of_first(first))
+            outcome = same_payment(earlier, outcome_of_first(earlier))
         yield Result(outcome.cls, txn.line, outcome.entry, outcome.reason)
     for entry in entries:
         if entry.id not in paid_by:
