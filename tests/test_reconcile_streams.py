@@ -113,3 +113,16 @@ def test_a_statement_that_changes_between_its_two_reads_records_nothing(tmp_path
     with pytest.raises(InputError, match="changed while it was read"):
         reconcile(desk, now, name="s.csv")
     assert Books(desk.register).counts() == counts
+
+
+def test_a_txn_id_listed_again_and_again_is_classified_as_the_rules_say(tmp_path, desk, log, code, monkeypatch):
+    monkeypatch.setattr(books_module, "BATCH", 3)
+    monkeypatch.setattr(books_module, "MAX_KNOWN", 1)  # sightings forgotten and learnt again
+    log.add(code.id, "120", "RX-1", at="2024-05-01 09:00")
+    reconcile(desk, statement(tmp_path / "a.csv", f"T2,2024-05-01 09:05,120,{code.payload},RX-1"))
+    lines = [f"T{1 + n % 3},2024-05-01 09:05,{120 + n % 2},{code.payload},RX-{n % 2}" for n in range(17)]
+    report = reconcile(desk, statement(tmp_path / "b.csv", *lines))
+    books = Books(desk.register)
+    assert list(books.results(report.run.id)) == in_memory(books, report.statement["id"])
+    reasons = [row["reason"] for row in report.rows if row["class"] == "duplicate"]
+    assert len(reasons) == 15 and sum("listed again" in reason for reason in reasons) == 14  # T2: other details
