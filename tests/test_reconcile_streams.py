@@ -126,3 +126,22 @@ def test_a_txn_id_listed_again_and_again_is_classified_as_the_rules_say(tmp_path
     assert list(books.results(report.run.id)) == in_memory(books, report.statement["id"])
     reasons = [row["reason"] for row in report.rows if row["class"] == "duplicate"]
     assert len(reasons) == 15 and sum("listed again" in reason for reason in reasons) == 14  # T2: other details
+
+
+def test_the_log_entries_standing_is_what_the_rules_give(tmp_path, desk, log, code, small_pages):
+    for reference, amount in (("RX-1", "120"), ("RX-2", "88"), ("RX-3", "50")):
+        log.add(code.id, amount, reference, at="2024-05-01 09:00")
+    reconcile(
+        desk,
+        statement(
+            tmp_path / "a.csv",
+            f"T1,2024-05-01 09:05,120,{code.payload},RX-1",
+            f"T2,2024-05-01 09:06,80,{code.payload},rx-2",
+            f"T1,2024-05-01 09:05,120,{code.payload},RX-1",
+        ),
+    )
+    reconcile(desk, statement(tmp_path / "b.csv", f"T1,2024-05-01 09:05,120,{code.payload},RX-1"))
+    books = Books(desk.register)
+    _, expected = classify(books.txns(), books.entries())
+    assert runs.logged(books, books.entries()) == expected
+    assert [outcome.cls for _, outcome in log.entries()] == ["matched", "amount_mismatch", "unpaid"]

@@ -134,10 +134,7 @@ def classify(
         if txn is None:
             logged[entry.id] = unpaid(entry)
         else:
-            seen = lines[txn.spot]
-            logged[entry.id] = Outcome(
-                seen.cls, f"paid by txn {txn.txn_id} (statement #{txn.statement} line {txn.line})", entry.id, txn.spot
-            )
+            logged[entry.id] = paid(entry, txn, lines[txn.spot])
     return lines, logged
 
 
@@ -161,6 +158,13 @@ def same_payment(earlier: Txn, seen: Outcome) -> Outcome:
         f"same payment as statement #{earlier.statement} line {earlier.line}: {seen.reason}",
         seen.entry,
         earlier.spot,
+    )
+
+
+def paid(entry: Entry, txn: Txn, seen: Outcome) -> Outcome:
+    """A log entry that payment *txn* pays; it has the class that payment's line has (*seen*)."""
+    return Outcome(
+        seen.cls, f"paid by txn {txn.txn_id} (statement #{txn.statement} line {txn.line})", entry.id, txn.spot
     )
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 
 from .books import Books, Result
 from .ledger import Entry, Txn, reference_key
-from .rules import Outcome, first_outcome, listed_again, other_details, same_payment, unpaid
+from .rules import Outcome, first_outcome, listed_again, other_details, paid, same_payment, unpaid
 
 
 def pairings(books: Books, by_key: dict[tuple[int, str], Entry]) -> dict[int, Txn]:
@@ -52,3 +52,14 @@ def results(books: Books, sid: int, entries: Sequence[Entry]) -> Iterator[Result
     for entry in entries:
         if entry.id not in paid_by:
             yield Result("unpaid", None, entry.id, unpaid(entry).reason)
+
+
+def logged(books: Books, entries: Sequence[Entry]) -> dict[int, Outcome]:
+    """The outcome of every log entry (by id) against all statements imported so far."""
+    by_key = {entry.key: entry for entry in entries}
+    paid_by = pairings(books, by_key)
+    outcomes = {}
+    for entry in entries:
+        txn = paid_by.get(entry.id)
+        outcomes[entry.id] = unpaid(entry) if txn is None else paid(entry, txn, first_outcome(txn, entry, paid_by))
+    return outcomes
