@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -9,25 +11,26 @@ import typer
 
 from ..emergency.reconcile import Report, reconcile
 from ..fileio import check_writable_target
-from .app import EXIT_NEGATIVE, JsonFlag, app, desk, emit
-from .tables import text_table
+from .app import EXIT_NEGATIVE, JsonFlag, app, desk
+from .tables import table_lines
 
 Encoding = Annotated[
     str | None, typer.Option("--encoding", help="The file's encoding, e.g. gbk (default: detect UTF-8 or GBK).")
 ]
 
 
-def report_text(report: Report) -> str:
-    """The report for people: where it came from, one line per row, the count per class."""
+def report_lines(report: Report) -> Iterator[str]:
+    """The report for people, line by line: where it came from, one line per row, the count per class."""
     statement, run = report.statement, report.run
-    head = (
+    yield (
         f"Statement #{statement['id']} {statement['name']} ({statement['encoding']}, "
         f"{'imported now' if report.new_statement else 'imported ' + statement['imported_at']}); "
         f"run #{run.id} {'recorded now' if report.new_run else 'unchanged since ' + run.at}"
     )
-    table = text_table(
+    yield ""
+    yield from table_lines(
         ("CLASS", "LINE", "TXN", "PAID AT", "AMOUNT", "CODE", "REFERENCE", "ENTRY", "LOGGED", "WHY"),
-        [
+        lambda: (
             (
                 row["class"],
                 row["line"],
@@ -40,13 +43,13 @@ def report_text(report: Report) -> str:
                 row["logged_amount"],
                 row["reason"],
             )
-            for row in report.rows
-        ],
+            for row in report.iter_rows()
+        ),
         right=("AMOUNT", "LOGGED"),
     )
-    counts = "  ".join(f"{cls} {count}" for cls, count in report.summary.items())
-    verdict = "Everything matched." if report.clean else "Discrepancies found."
-    return f"{head}\n\n{table}\n\n{counts}\n{verdict}"
+    yield ""
+    yield "  ".join(f"{cls} {count}" for cls, count in report.summary.items())
+    yield "Everything matched." if report.clean else "Discrepancies found."
 
 
 @app.command("reconcile")
@@ -66,6 +69,12 @@ def reconcile_command(
     if output is not None:
         report.write_csv(output)
         typer.echo(f"Report written to {output}", err=True)
-    emit(json_out, report.to_dict(), report_text(report))
+    if json_out:  # streamed: the same text as emit_json(report.to_dict()), never held whole
+        for chunk in report.json_chunks():
+            sys.stdout.write(chunk)
+        sys.stdout.write("\n")
+    else:
+        for line in report_lines(report):
+            typer.echo(line)
     if not report.clean:
         raise typer.Exit(EXIT_NEGATIVE)

@@ -16,6 +16,7 @@ from ..api import Qrpay
 from ..codes.catalog import Item
 from ..codes.record import Code
 from ..csvfile import stream_table
+from . import runs
 from .books import NewEntry
 from .ledger import (
     LOG_COLUMNS,
@@ -25,7 +26,6 @@ from .ledger import (
     Entry,
     Outcome,
     Problems,
-    classify,
     clean_cell,
     format_amount,
     from_decimal,
@@ -102,7 +102,7 @@ class CollectionLog:
     def entries(self) -> list[tuple[Entry, Outcome]]:
         """Every logged collection with its standing against all statements imported so far."""
         entries = self.books.entries()
-        _, logged = classify(self.books.txns(), entries)
+        logged = runs.logged(self.books, entries)  # the statements' lines are never held
         return [(entry, logged[entry.id]) for entry in entries]
 
     def describe(self, entry: Entry, outcome: Outcome | None = None) -> dict:

@@ -8,14 +8,18 @@ statement on an unchanged register therefore writes nothing and prints the same 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..api import Qrpay
 from ..codes.record import code_id
 from ..csvfile import write_csv
-from .books import Judged, Result, Run
-from .ledger import Entry, Payment, Txn, classify, format_amount, read_statement, summarize
+from . import runs
+from .books import Books, Judged, Result, Run
+from .ledger import CLASSES, Entry, Payment, Txn, format_amount
+from .statement import StatementFile
 
 REPORT_COLUMNS = (
     "class",
@@ -36,35 +40,58 @@ REPORT_COLUMNS = (
 
 @dataclass(frozen=True)
 class Report:
-    """One reconciliation of one statement, as stored in the register."""
+    """One reconciliation of one statement, as stored in the register.
+
+    Its rows are read from the register as they are used (:meth:`iter_rows`), so a report on a
+    statement of any length is written as CSV or JSON in flat memory; :attr:`rows` holds them all.
+    """
 
     statement: dict
     run: Run
     new_statement: bool
     new_run: bool
-    rows: list[dict]
-
-    @property
-    def summary(self) -> dict[str, int]:
-        return summarize([row["class"] for row in self.rows])
+    summary: dict[str, int]
+    books: Books = field(repr=False, compare=False)
 
     @property
     def clean(self) -> bool:
         """True when every line matched and no logged collection is unpaid."""
-        return all(row["class"] == "matched" for row in self.rows)
+        return sum(self.summary.values()) == self.summary["matched"]
 
-    def to_dict(self) -> dict:
+    def iter_rows(self) -> Iterator[dict]:
+        """The report's rows in order, read from the register a page at a time."""
+        for result, txn, entry in self.books.report_rows(self.run):
+            yield _row(result, txn, entry)
+
+    @property
+    def rows(self) -> list[dict]:
+        return list(self.iter_rows())
+
+    def _head(self) -> dict:
         return {
             "statement": {**self.statement, "new": self.new_statement},
             "run": {"id": self.run.id, "at": self.run.at, "new": self.new_run},
             "summary": self.summary,
-            "rows": self.rows,
         }
+
+    def to_dict(self) -> dict:
+        return {**self._head(), "rows": self.rows}
+
+    def json_chunks(self) -> Iterator[str]:
+        """``json.dumps(self.to_dict(), ensure_ascii=False, indent=2)``, one row at a time."""
+        text = json.dumps({**self._head(), "rows": []}, ensure_ascii=False, indent=2)
+        yield text[: -len("[]\n}")]
+        opening = "[\n    "
+        for row in self.iter_rows():
+            yield opening + json.dumps(row, ensure_ascii=False, indent=2).replace("\n", "\n    ")
+            opening = ",\n    "
+        yield "[]\n}" if opening.startswith("[") else "\n  ]\n}"
 
     def write_csv(self, path: Path) -> None:
         """The rows as CSV, UTF-8 with a BOM so spreadsheet programs show Chinese text correctly,
         formula-safe (a reference such as ``=HYPERLINK(…)`` is written ``'=HYPERLINK(…)``)."""
-        write_csv(path, REPORT_COLUMNS, ([row[column] for column in REPORT_COLUMNS] for row in self.rows), bom=True)
+        rows = ([row[column] for column in REPORT_COLUMNS] for row in self.iter_rows())
+        write_csv(path, REPORT_COLUMNS, rows, bom=True)
 
 
 def judge(qrpay: Qrpay, payment: Payment) -> Judged:
@@ -75,34 +102,34 @@ def judge(qrpay: Qrpay, payment: Payment) -> Judged:
 
 
 def reconcile(qrpay: Qrpay, path: Path, *, encoding: str | None = None, name: str | None = None) -> Report:
-    """Import the statement at *path* (once) and classify it against the collection log."""
-    statement = read_statement(path, qrpay.settings.tz, name=name, encoding=encoding)
+    """Import the statement at *path* (once) and classify it against the collection log.
+
+    The file is read twice, never held whole: once to check every cell and find its digest,
+    and, if it is new, again to record its lines in batches (the digest must come out the same).
+    """
+    source = StatementFile(Path(path), qrpay.settings.tz, name or str(path), encoding)
+    used, digest = source.check()
     books = qrpay.books
     with qrpay.transaction():
-        sid = books.statement_id(statement.digest)
+        sid = books.statement_id(digest)
         new_statement = sid is None
-        if new_statement:
-            sid = books.add_statement(statement, [judge(qrpay, payment) for payment in statement.payments])
-        txns, entries = books.txns(), books.entries()
-        lines, logged = classify(txns, entries)
-        results = [
-            Result(outcome.cls, line, outcome.entry, outcome.reason)
-            for (statement_id, line), outcome in sorted(lines.items())
-            if statement_id == sid
-        ]
-        results += [
-            Result("unpaid", None, entry_id, outcome.reason)
-            for entry_id, outcome in logged.items()
-            if outcome.cls == "unpaid"
-        ]
+        if sid is None:
+            judged = (judge(qrpay, payment) for payment in source.payments(digest))
+            sid = books.add_statement(source.name, used, digest, judged)
+        entries = books.entries()
         run = books.latest_run(sid)
-        new_run = run is None or run.results != tuple(results)
-        if new_run:
-            run = books.add_run(sid, results, summarize([result.cls for result in results]))
-    here = {txn.line: txn for txn in txns if txn.statement == sid}
-    by_id = {entry.id: entry for entry in entries}
-    rows = [_row(result, here.get(result.line), by_id.get(result.entry)) for result in run.results]
-    return Report(books.statement(sid), run, new_statement, new_run, rows)
+        summary = dict.fromkeys(CLASSES, 0)
+        same = run is not None
+        if run is not None:
+            stored = books.results(run.id)
+            for result in runs.results(books, sid, entries):
+                summary[result.cls] += 1
+                same = same and next(stored, None) == result
+            same = same and next(stored, None) is None
+        if not same:
+            run, summary = books.add_run(sid, runs.results(books, sid, entries))
+    assert run is not None
+    return Report(books.statement(sid), run, new_statement, not same, summary, books)
 
 
 def _row(result: Result, txn: Txn | None, entry: Entry | None) -> dict:

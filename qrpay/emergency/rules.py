@@ -88,16 +88,12 @@ def _firsts(txns: Sequence[Txn], out: dict) -> tuple[list[Txn], list[tuple[Txn, 
         here = in_statement.get((txn.statement, txn.txn_id))
         earlier = first.get(txn.txn_id)
         if here is not None:
-            out[txn.spot] = Outcome("duplicate", f"txn {txn.txn_id} is listed again: it is already on line {here.line}")
+            out[txn.spot] = listed_again(txn, here.line)
         elif earlier is None:
             first[txn.txn_id] = txn
             firsts.append(txn)
         elif earlier.content != txn.content:
-            out[txn.spot] = Outcome(
-                "duplicate",
-                f"txn {txn.txn_id} is already in statement #{earlier.statement} "
-                f"(line {earlier.line}) with other details",
-            )
+            out[txn.spot] = other_details(txn, earlier)
         else:
             repeats.append((txn, earlier))
         in_statement.setdefault((txn.statement, txn.txn_id), txn)
@@ -131,26 +127,58 @@ def classify(
         for txn in candidates:
             lines[txn.spot] = _paired(txn, pairs.get(txn.spot), by_key.get(key), paid_by)
     for txn, earlier in repeats:
-        seen = lines[earlier.spot]
-        lines[txn.spot] = Outcome(
-            seen.cls,
-            f"same payment as statement #{earlier.statement} line {earlier.line}: {seen.reason}",
-            seen.entry,
-            earlier.spot,
-        )
+        lines[txn.spot] = same_payment(earlier, lines[earlier.spot])
     logged: dict[int, Outcome] = {}
     for entry in entries:
         txn = paid_by.get(entry.id)
         if txn is None:
-            logged[entry.id] = Outcome(
-                "unpaid", f"logged {format_amount(entry.amount)} at {entry.at}; no statement shows this payment"
-            )
+            logged[entry.id] = unpaid(entry)
         else:
-            seen = lines[txn.spot]
-            logged[entry.id] = Outcome(
-                seen.cls, f"paid by txn {txn.txn_id} (statement #{txn.statement} line {txn.line})", entry.id, txn.spot
-            )
+            logged[entry.id] = paid(entry, txn, lines[txn.spot])
     return lines, logged
+
+
+def listed_again(txn: Txn, line: int) -> Outcome:
+    """A txn_id that an earlier *line* of the same statement already has."""
+    return Outcome("duplicate", f"txn {txn.txn_id} is listed again: it is already on line {line}")
+
+
+def other_details(txn: Txn, earlier: Txn) -> Outcome:
+    """A txn_id that an earlier statement has with another time, amount, code or reference."""
+    return Outcome(
+        "duplicate",
+        f"txn {txn.txn_id} is already in statement #{earlier.statement} (line {earlier.line}) with other details",
+    )
+
+
+def same_payment(earlier: Txn, seen: Outcome) -> Outcome:
+    """A payment an earlier statement already lists: the class that line has (*seen*)."""
+    return Outcome(
+        seen.cls,
+        f"same payment as statement #{earlier.statement} line {earlier.line}: {seen.reason}",
+        seen.entry,
+        earlier.spot,
+    )
+
+
+def paid(entry: Entry, txn: Txn, seen: Outcome) -> Outcome:
+    """A log entry that payment *txn* pays; it has the class that payment's line has (*seen*)."""
+    return Outcome(
+        seen.cls, f"paid by txn {txn.txn_id} (statement #{txn.statement} line {txn.line})", entry.id, txn.spot
+    )
+
+
+def unpaid(entry: Entry) -> Outcome:
+    return Outcome("unpaid", f"logged {format_amount(entry.amount)} at {entry.at}; no statement shows this payment")
+
+
+def first_outcome(txn: Txn, holder: Entry | None, paid_by: dict[int, Txn]) -> Outcome:
+    """The outcome of the first sighting of a txn_id; *holder* is the log entry of its code and
+    reference key, *paid_by* the payment each log entry pairs with."""
+    if txn.standing in ("forged", "unknown_code"):
+        return Outcome(txn.standing, txn.standing_reason)
+    payer = paid_by.get(holder.id) if holder is not None else None
+    return _paired(txn, holder if payer is not None and payer.spot == txn.spot else None, holder, paid_by)
 
 
 def _paired(txn: Txn, entry: Entry | None, holder: Entry | None, paid_by: dict[int, Txn]) -> Outcome:

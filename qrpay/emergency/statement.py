@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..csvfile import Problems, read_cells, stream_table
+from ..csvfile import Problems, Table, read_cells, stream_table
+from ..errors import InputError
 from .values import MAX_REFERENCE, MAX_TXN_ID, clean_cell, iso, parse_amount, parse_time
 
 STATEMENT_COLUMNS = ("txn_id", "paid_at", "amount", "code", "reference")
@@ -40,14 +42,72 @@ class Statement:
     def digest(self) -> str:
         """What makes two imports the same statement: its payments in order, not its bytes,
         so a re-export in another encoding or with other line endings is recognised."""
-        body = json.dumps([payment.canonical() for payment in self.payments], ensure_ascii=False)
-        return hashlib.sha256(body.encode()).hexdigest()
+        return digest(self.payments)
+
+
+def digest(payments: Iterable[Payment]) -> str:
+    """The SHA-256 of the payments' canonical JSON list, fed one payment at a time: the same
+    as hashing ``json.dumps([p.canonical() for p in payments], ensure_ascii=False)``."""
+    hasher = _Digest()
+    for payment in payments:
+        hasher.add(payment)
+    return hasher.hexdigest()
+
+
+class _Digest:
+    def __init__(self) -> None:
+        self.hasher = hashlib.sha256(b"[")
+        self.separator = b""
+
+    def add(self, payment: Payment) -> None:
+        self.hasher.update(self.separator + json.dumps(payment.canonical(), ensure_ascii=False).encode())
+        self.separator = b", "
+
+    def hexdigest(self) -> str:
+        done = self.hasher.copy()
+        done.update(b"]")
+        return done.hexdigest()
+
+
+@dataclass(frozen=True)
+class StatementFile:
+    """A statement read in passes, never held whole: :meth:`check` reads it all once (every cell
+    checked, one bad cell rejects the file) and gives its digest; :meth:`payments` streams it again."""
+
+    path: Path
+    tz: ZoneInfo
+    name: str
+    encoding: str | None = None
+
+    def check(self) -> tuple[str, str]:
+        """The file's encoding and the digest of its payments, every cell checked."""
+        used, payments = _payments(self.path, self.tz, self.name, self.encoding)
+        return used, digest(payments)
+
+    def payments(self, expected: str) -> Iterator[Payment]:
+        """Every payment in file order, again; raises InputError at the end if any cell is bad or
+        the payments are not those whose digest is *expected* (the file changed since :meth:`check`)."""
+        hasher = _Digest()
+        for payment in _payments(self.path, self.tz, self.name, self.encoding)[1]:
+            hasher.add(payment)
+            yield payment
+        if hasher.hexdigest() != expected:
+            raise InputError(f"{self.name}: the file changed while it was read; nothing was recorded, run again")
 
 
 def read_statement(path: Path, tz: ZoneInfo, *, name: str | None = None, encoding: str | None = None) -> Statement:
     """Every payment of a statement CSV, all checked first: one bad cell rejects the file."""
     name = name or str(path)
+    used, payments = _payments(path, tz, name, encoding)
+    return Statement(name, used, list(payments))
+
+
+def _payments(path: Path, tz: ZoneInfo, name: str, encoding: str | None) -> tuple[str, Iterator[Payment]]:
     table = stream_table(path, name, STATEMENT_COLUMNS, encoding=encoding)
+    return table.encoding, _parsed(table, name, tz)
+
+
+def _parsed(table: Table, name: str, tz: ZoneInfo) -> Iterator[Payment]:
     problems = Problems(name)
     parsers = {
         "txn_id": lambda text: clean_cell(text, field="txn_id", limit=MAX_TXN_ID),
@@ -56,10 +116,8 @@ def read_statement(path: Path, tz: ZoneInfo, *, name: str | None = None, encodin
         "code": lambda text: " ".join(text.split()),
         "reference": lambda text: clean_cell(text, field="reference", limit=MAX_REFERENCE, required=False) or "",
     }
-    payments = []
     for row in table.rows:  # streamed: the file is never held whole
         values = read_cells(problems, row, parsers)
         if values is not None:
-            payments.append(Payment(row.line, **values))
+            yield Payment(row.line, **values)
     problems.check()
-    return Statement(name, table.encoding, payments)
