@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable
+from typing import Literal, overload
 
 from .errors import InputError
 
@@ -117,7 +118,12 @@ class Table:
             raise self.fail(key, f"a list of tables ([[{self.name(key)}]])", value)
         return [Table(self.source, f"{self.name(key)}[{index}]", item) for index, item in enumerate(value)]
 
+    @overload
+    def table(self, key: str, required: Literal[True] = True) -> Table: ...
+    @overload
+    def table(self, key: str, required: bool) -> Table | None: ...
     def table(self, key: str, required: bool = True) -> Table | None:
+        """The table at *key*; when it is absent, None if not *required*, else an error."""
         if key not in self.data and not required:
             self.read.add(key)
             return None
