@@ -11,7 +11,7 @@ methods; the register and keyring behind them are the storage layer's business.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from functools import cached_property
@@ -157,7 +157,7 @@ class Qrpay:
         """A code for each purpose, existing or new, minted in one register transaction: all or none."""
         return self.register.mint_many(purposes, self._seal)
 
-    def minting(self, purposes: Iterable[Purpose]) -> Iterator[tuple[Code, bool]]:
+    def minting(self, purposes: Iterable[Purpose]) -> Generator[tuple[Code, bool], None, None]:
         """:meth:`mint_many` one code at a time, committed when the last is taken (see Register.minting)."""
         return self.register.minting(purposes, self._seal)
 

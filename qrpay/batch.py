@@ -163,7 +163,7 @@ def read_requests(qrpay: Qrpay, path: Path, layout: Template, *, encoding: str |
 def _request(qrpay: Qrpay, problems: Problems, row: Row, layout: Template) -> Request | None:
     """The request on one row, or None with its problems recorded."""
     cells = {column: row.cells.get(column, "").strip() for column in COLUMNS}
-    before = len(problems.found)
+    before = len(problems.found) + problems.more  # past MAX_PROBLEMS a problem is only counted
     kind = problems.value(row.line, "kind", _kind, cells["kind"], layout)
     if kind is None:
         return None
@@ -171,9 +171,9 @@ def _request(qrpay: Qrpay, problems: Problems, row: Row, layout: Template) -> Re
     scene = problems.value(row.line, "scene", _scene, kind, cells["scene"])
     start = problems.value(row.line, "valid_from", _day, kind, cells["valid_from"], "valid_from")
     end = problems.value(row.line, "valid_until", _day, kind, cells["valid_until"], "valid_until")
-    if len(problems.found) == before:
+    if len(problems.found) + problems.more == before:
         problems.value(row.line, "valid_until", check_window, start, end, qrpay.today())
-    if len(problems.found) > before:
+    if number is None or len(problems.found) + problems.more > before:
         return None
     item = cells["item"] if kind == "unified" else f"{number:02d}"
     return Request(row.line, Purpose(kind, number, scene, start, end), item)

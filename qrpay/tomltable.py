@@ -8,13 +8,23 @@ was never asked for are reported as unknown, so a misspelt key is not silently i
 
 from __future__ import annotations
 
+import enum
 import re
 import tomllib
 from collections.abc import Iterable
+from typing import Literal, TypeVar, overload
 
 from .errors import InputError
 
-REQUIRED = object()
+
+class _Required(enum.Enum):
+    """The type of :data:`REQUIRED`, so a getter's return type can tell it from a default."""
+
+    REQUIRED = enum.auto()
+
+
+REQUIRED = _Required.REQUIRED  # a getter's default meaning "no default: the field must be there"
+T = TypeVar("T")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _TYPE_NAMES = {
     bool: "true/false",
@@ -63,7 +73,15 @@ class Table:
     def fail(self, key: str, expected: str, value: object) -> InputError:
         return InputError(f"{self.source}: {self.name(key)} must be {expected}, got {found(value)}")
 
-    def number(self, key: str, low: float, high: float, default: object = REQUIRED, unit: str = "") -> float | None:
+    @overload
+    def number(
+        self, key: str, low: float, high: float, default: float | _Required = REQUIRED, unit: str = ""
+    ) -> float: ...
+    @overload
+    def number(self, key: str, low: float, high: float, default: float | None, unit: str = "") -> float | None: ...
+    def number(
+        self, key: str, low: float, high: float, default: float | None | _Required = REQUIRED, unit: str = ""
+    ) -> float | None:
         value = self.get(key, default)
         if value is None:
             return None
@@ -92,11 +110,11 @@ class Table:
             raise self.fail(key, "a list of text", value)
         return tuple(value)
 
-    def choice(self, key: str, choices: Iterable[object], default: object = REQUIRED) -> object:
-        choices = tuple(choices)
+    def choice(self, key: str, choices: Iterable[T], default: T | _Required = REQUIRED) -> T:
+        options = tuple(choices)
         value = self.get(key, default)
-        if isinstance(value, bool) or value not in choices:
-            raise self.fail(key, "one of " + ", ".join(map(str, choices)), value)
+        if isinstance(value, bool) or value not in options:
+            raise self.fail(key, "one of " + ", ".join(map(str, options)), value)
         return value
 
     def flag(self, key: str, default: bool = False) -> bool:
@@ -105,7 +123,11 @@ class Table:
             raise self.fail(key, "true or false", value)
         return value
 
-    def color(self, key: str, default: object = REQUIRED) -> str | None:
+    @overload
+    def color(self, key: str, default: str | _Required = REQUIRED) -> str: ...
+    @overload
+    def color(self, key: str, default: None) -> str | None: ...
+    def color(self, key: str, default: str | None | _Required = REQUIRED) -> str | None:
         value = self.get(key, default)
         if value is not None and not (isinstance(value, str) and _COLOR.match(value)):
             raise self.fail(key, 'a colour such as "#1d4f91"', value)
@@ -117,7 +139,12 @@ class Table:
             raise self.fail(key, f"a list of tables ([[{self.name(key)}]])", value)
         return [Table(self.source, f"{self.name(key)}[{index}]", item) for index, item in enumerate(value)]
 
+    @overload
+    def table(self, key: str, required: Literal[True] = True) -> Table: ...
+    @overload
+    def table(self, key: str, required: bool) -> Table | None: ...
     def table(self, key: str, required: bool = True) -> Table | None:
+        """The table at *key*; when it is absent, None if not *required*, else an error."""
         if key not in self.data and not required:
             self.read.add(key)
             return None

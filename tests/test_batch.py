@@ -9,10 +9,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from helpers import in_months
+from helpers import assert_one_error_line, in_months
 
 from qrpay import InputError, Qrpay
 from qrpay.batch import read_requests, run
+from qrpay.csvfile import MAX_PROBLEMS
 from qrpay.qr.decode import read_file, read_pdf_pages
 from qrpay.render import load_template, sheets
 
@@ -77,6 +78,15 @@ def test_bad_rows_stop_the_batch_before_anything_is_minted_or_written(cli, desk,
     ]:
         assert f"line {line}, column {column}:" in message
     assert "line 2," not in message
+    assert count_codes(desk) == 0
+    assert list(out.iterdir()) == []
+
+
+def test_a_bad_item_past_the_kept_problems_is_still_one_error_line(cli, desk, tmp_path, out):
+    rows = [["09", ""]] * MAX_PROBLEMS + [["99", "window 1"]]  # past the limit problems are only counted
+    source = write_csv(tmp_path / "codes.csv", rows)
+    result = cli("batch", source, "--template", "labels-a4", "-o", out / "labels.pdf")
+    assert_one_error_line(result, f"{MAX_PROBLEMS} problem(s) in codes.csv, nothing was minted")
     assert count_codes(desk) == 0
     assert list(out.iterdir()) == []
 

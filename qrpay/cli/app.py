@@ -17,9 +17,9 @@ import typer
 from typer.core import TyperGroup
 
 try:  # typer 0.2x carries its own copy of click
-    from typer._click import exceptions as click_errors
+    from typer import _click as click
 except ImportError:  # pragma: no cover - older typer depends on click itself
-    from click import exceptions as click_errors
+    import click  # type: ignore[no-redef]  # the same API under its own name; mypy checks the installed one
 
 from .. import __version__
 from ..api import Qrpay
@@ -72,22 +72,22 @@ def explain(exc: BaseException) -> str | None:
 class QrpayGroup(TyperGroup):
     """Turns qrpay's own errors and click's usage errors into one ``Error:`` line, exit 2."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
-        except click_errors.NoArgsIsHelpError:
+        except click.exceptions.NoArgsIsHelpError:
             raise
-        except click_errors.UsageError as exc:
+        except click.exceptions.UsageError as exc:
             raise fail(f"{exc.format_message()} (see 'qrpay --help')") from None
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except QrpayError as exc:
             raise fail(str(exc)) from None
-        except click_errors.NoArgsIsHelpError:
+        except click.exceptions.NoArgsIsHelpError:
             raise
-        except click_errors.UsageError as exc:
+        except click.exceptions.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "qrpay"
             raise fail(f"{exc.format_message()} (see '{command} --help')") from None
         except (OSError, MemoryError, OverflowError, UnicodeEncodeError, sqlite3.Error) as exc:

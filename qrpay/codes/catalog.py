@@ -137,7 +137,8 @@ def _amount(table: Table, key: str) -> Decimal | None:
         amount = Decimal(str(value))
     except InvalidOperation:
         raise table.fail(key, "a number of yuan such as 200 or 12.50", value) from None
-    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT or amount.as_tuple().exponent < -2:
+    exponent = amount.as_tuple().exponent  # an int for every finite amount
+    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT or (isinstance(exponent, int) and exponent < -2):
         raise table.fail(key, f"a positive amount up to {MAX_AMOUNT} yuan with at most 2 decimals", value)
     return amount
 

@@ -13,7 +13,7 @@ request or thread (``Register.connect(url, pooled=True)`` borrows from a pool, s
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from functools import partial
@@ -263,7 +263,9 @@ class Register:
         """
         return list(self.minting(purposes, seal))
 
-    def minting(self, purposes: Iterable[Purpose], seal: Callable[[int, Purpose], dict]) -> Iterator[tuple[Code, bool]]:
+    def minting(
+        self, purposes: Iterable[Purpose], seal: Callable[[int, Purpose], dict]
+    ) -> Generator[tuple[Code, bool], None, None]:
         """:meth:`mint_many` one code at a time, so a caller can start using the first codes: the
         transaction commits once the last code is taken, and closing the iterator before that
         rolls every code back."""

@@ -12,9 +12,14 @@ import io
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, RenderError
 from ..qr.decode import decode_image, read_image_bytes, read_pdf_pages
+
+if TYPE_CHECKING:
+    import PIL.Image
 
 MIN_DPI, MAX_DPI = 150, 600
 SVG_PX_PER_UNIT = 8
@@ -55,7 +60,7 @@ def _polygons(d: str) -> list[list[tuple[float, float]]]:
     return shapes
 
 
-def paint_svg(text: str) -> object:
+def paint_svg(text: str) -> PIL.Image.Image:
     """A greyscale PIL image of an SVG written by qrpay (rects, one path, an optional image)."""
     from PIL import Image, ImageDraw
 
@@ -72,7 +77,7 @@ def paint_svg(text: str) -> object:
         fill = 0 if element.get("fill") in ("#000", "#000000", "black") else 255
         if tag == "rect":
             x, y = float(element.get("x", 0)) * px, float(element.get("y", 0)) * px
-            w, h = float(element.get("width")) * px, float(element.get("height")) * px
+            w, h = _length(element, "width") * px, _length(element, "height") * px
             draw.rectangle((x, y, x + w - 1, y + h - 1), fill=fill)
         elif tag == "path":
             for shape in _polygons(element.get("d", "")):
@@ -80,11 +85,17 @@ def paint_svg(text: str) -> object:
         elif tag == "image":
             href = element.get("href", "")
             picture = Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1]))).convert("L")
-            size = (round(float(element.get("width")) * px), round(float(element.get("height")) * px))
-            image.paste(
-                picture.resize(size), (round(float(element.get("x")) * px), round(float(element.get("y")) * px))
-            )
+            size = (round(_length(element, "width") * px), round(_length(element, "height") * px))
+            image.paste(picture.resize(size), (round(_length(element, "x") * px), round(_length(element, "y") * px)))
     return image
+
+
+def _length(element: ET.Element, name: str) -> float:
+    """The number in attribute *name* of *element*, which every shape qrpay writes states."""
+    value = element.get(name)
+    if value is None:
+        raise RenderError(f"self-check: an SVG <{element.tag.rsplit('}', 1)[-1]}> has no {name}")
+    return float(value)
 
 
 def read_svg(data: bytes, dpi: float) -> list[list[str]]:
@@ -123,7 +134,9 @@ def compare(expected: list[list[str]], read: list[list[str]], name: str, first_p
             )
 
 
-def run(reader: object, data: bytes, dpi: float, expected: list[list[str]], name: str) -> list[list[str]]:
+def run(
+    reader: Callable[[bytes, float], list[list[str]]], data: bytes, dpi: float, expected: list[list[str]], name: str
+) -> list[list[str]]:
     try:
         read = reader(data, dpi)
     except InputError as exc:

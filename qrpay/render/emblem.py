@@ -5,8 +5,12 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
+
+if TYPE_CHECKING:
+    import PIL.Image
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_SIDE_PX = 4096
@@ -17,7 +21,7 @@ EMBED_SIDE_PX = 512  # emblems are scaled to at most this, enough for a 20 mm sq
 @dataclass(frozen=True)
 class Emblem:
     source: Path
-    image: object  # a PIL RGB image, flattened onto white
+    image: PIL.Image.Image  # RGB, flattened onto white
     png: bytes  # the same image as PNG, for embedding
 
     @property

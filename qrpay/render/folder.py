@@ -13,20 +13,21 @@ from ..fileio import atomic_folder
 from . import FORMATS, Rendered, check, pool
 from .layout import Template
 from .model import CodeView
-from .sheets import Progress
+from .sheets import Progress, count_of
 
 IMAGES_PER_TASK = 32
 
 
 def _images(views: list[CodeView]) -> list[tuple[bytes, list[str]]]:
     """Each code's image file and, when checking, what it reads back as."""
-    fmt = FORMATS[(pool.job.template.format, pool.job.extension)]
+    job = pool.current_job()
+    fmt = FORMATS[(job.template.format, job.extension)]
     made = []
     for view in views:
-        drawn = fmt.write(pool.job.template, [view], pool.options())
+        drawn = fmt.write(job.template, [view], pool.options())
         read = (
-            check.run(fmt.read, drawn.data, drawn.check_dpi, drawn.pages, view.id + pool.job.extension)
-            if pool.job.check
+            check.run(fmt.read, drawn.data, drawn.check_dpi, drawn.pages, view.id + job.extension)
+            if job.check
             else [[]]
         )
         made.append((drawn.data, read[0]))
@@ -55,7 +56,7 @@ def render_folder(
     folder = Path(folder)
     if (template.format, extension) not in FORMATS or template.format != "web":
         raise InputError(f"template {template.name} does not make {extension} images")
-    total = len(views) if count is None else count
+    total = count_of(views, count)
     if not total:
         raise RenderError(f"nothing to render: no codes were given for template {template.name}")
     tell = progress or (lambda stage, done, total: None)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .fonts import Font
 from .model import CodeView
 from .pdf import describe, draw_line
 from .text import continued, drawn_width, wrap
 from .units import mm_to_pt
+
+if TYPE_CHECKING:  # reportlab ships no types: this names what is passed, and is Any to mypy
+    from reportlab.pdfgen.canvas import Canvas
 
 PAGE_MM = (210.0, 297.0)
 SHEET_ROWS = 20
@@ -66,7 +70,7 @@ def column_size(font: Font, texts: Sequence[str], width_mm: float, size: float) 
 class _Page:
     """One A4 page on a reportlab canvas, addressed in millimetres from the top-left corner."""
 
-    def __init__(self, canvas: object, font: Font):
+    def __init__(self, canvas: Canvas, font: Font):
         self.c, self.font = canvas, font
 
     def text(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import RenderError
+
 KINDS = ("unified", "scene", "open")
 FORMATS = ("pdf", "web")
 ERROR_LEVELS = ("L", "M", "Q", "H")
@@ -122,6 +124,13 @@ class Template:
         return len(self.places)
 
     @property
+    def web_spec(self) -> WebSpec:
+        """The image settings of a web template (``format = "web"``)."""
+        if self.web is None:
+            raise RenderError(f"template {self.name} is a print template; it makes no web images")
+        return self.web
+
+    @property
     def extension(self) -> str:
         """The file extension written when the user names no output file."""
         return ".pdf" if self.format == "pdf" else ".png"
@@ -145,5 +154,5 @@ class Template:
                 fill=self.fill,
             )
         else:
-            data.update(module_px=self.web.module_px, dpi=self.web.dpi, outputs=[".png", ".svg", ".html"])
+            data.update(module_px=self.web_spec.module_px, dpi=self.web_spec.dpi, outputs=[".png", ".svg", ".html"])
         return data

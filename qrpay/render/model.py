@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from .sample import is_sample
+
+if TYPE_CHECKING:
+    from .emblem import Emblem
+    from .fonts import Font
 
 KIND_LABELS = {
     "unified": "全市统一缴款码",
@@ -119,8 +124,8 @@ FIELDS = tuple(CodeView("C0000001", "scene", "", "", "").fields())
 class Options:
     """How to draw, beyond the template: the font, an emblem, PNG scale, data-URI snippet."""
 
-    font: object = None  # a fonts.Font; print templates need one
-    emblem: object = None  # an emblem.Emblem, or None
+    font: Font | None = None  # print templates need one
+    emblem: Emblem | None = None
     scale: int = 1
     data_uri: bool = False
 

@@ -13,6 +13,7 @@ import itertools
 import math
 import string
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ..errors import RenderError
 from .emblem import Emblem, fit_box
@@ -23,6 +24,12 @@ from .sample import SAMPLE_MARK, SAMPLE_MARK_EN
 from .symbol import Placed, dark_runs, place
 from .text import continued, drawn_width, fit, kerning
 from .units import dpi_for, mm_to_pt
+
+if TYPE_CHECKING:  # reportlab ships no types: these name what is passed, and are Any to mypy
+    from reportlab.lib.colors import Color
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen.canvas import Canvas
+    from reportlab.pdfgen.textobject import PDFTextObject
 
 PX_PER_MODULE_CHECK = 6  # pixels per module the self-check rasterises at
 SAMPLE_COLOR, SAMPLE_ALPHA = "#c8102e", 0.25  # light enough over a module to leave it dark
@@ -82,11 +89,11 @@ def preflight(
 class _Drawer:
     """Draws cells onto one reportlab canvas; coordinates given in mm from a top-left origin."""
 
-    def __init__(self, canvas: object, template: Template, font: Font, emblem: Emblem | None):
+    def __init__(self, canvas: Canvas, template: Template, font: Font, emblem: Emblem | None):
         self.canvas, self.template, self.font, self.emblem = canvas, template, font, emblem
 
     @staticmethod
-    def _hex(color: str) -> object:
+    def _hex(color: str) -> Color:
         from reportlab.lib.colors import HexColor
 
         return HexColor(color)
@@ -186,13 +193,14 @@ class _Drawer:
             c.setFillColor(self._hex("#ffffff"))
             c.rect(start, n - start - k, k, k, stroke=0, fill=1)
             x, y, w, h = fit_box(self.emblem.aspect, k - 1)
-            c.drawImage(self._image(), start + 0.5 + x, n - start - k + 0.5 + y, w, h)
+            c.drawImage(self._image(self.emblem), start + 0.5 + x, n - start - k + 0.5 + y, w, h)
         c.restoreState()
 
-    def _image(self) -> object:
+    @staticmethod
+    def _image(emblem: Emblem) -> ImageReader:
         from reportlab.lib.utils import ImageReader
 
-        return ImageReader(self.emblem.image)
+        return ImageReader(emblem.image)
 
     def cell(self, where: Place, view: CodeView, placed: Placed) -> None:
         c, t = self.canvas, self.template
@@ -227,7 +235,7 @@ class _Drawer:
         c.showPage()
 
 
-def describe(canvas: object, title: str, author: str = "") -> None:
+def describe(canvas: Canvas, title: str, author: str = "") -> None:
     """What every PDF of qrpay says about itself: title, qrpay as creator and producer, and
     that it prints at actual size (viewer preference PrintScaling None)."""
     canvas.setTitle(title)
@@ -238,7 +246,7 @@ def describe(canvas: object, title: str, author: str = "") -> None:
     canvas.setViewerPreference("DisplayDocTitle", "true")
 
 
-def draw_line(writer: object, face: Font, line: str, size: float, x: float, y: float) -> None:
+def draw_line(writer: PDFTextObject, face: Font, line: str, size: float, x: float, y: float) -> None:
     """One line of text on a reportlab text object, full-width marks that meet set closer."""
     pulls = kerning(line)
     start = 0
@@ -257,14 +265,15 @@ def write_pdf(template: Template, views: Iterable[CodeView], options: Options) -
     """The PDF, the payloads each page shows, and the resolution to read them back at."""
     from reportlab.pdfgen.canvas import Canvas
 
+    font = options.font
+    if font is None:
+        raise RenderError(f"template {template.name} prints text: it needs a font to draw with")
     buffer = io.BytesIO()
     size = (mm_to_pt(template.page_width), mm_to_pt(template.page_height))
-    canvas = Canvas(
-        buffer, pagesize=size, invariant=1, pageCompression=1, initialFontName=options.font.name, lang="zh-CN"
-    )
+    canvas = Canvas(buffer, pagesize=size, invariant=1, pageCompression=1, initialFontName=font.name, lang="zh-CN")
     describe(canvas, template.title, template.values.get("authority", ""))
     emblem = options.emblem
-    drawer = _Drawer(canvas, template, options.font, emblem)
+    drawer = _Drawer(canvas, template, font, emblem)
     pages: list[list[str]] = []
     smallest, modules = float("inf"), []
     ids: list[str] = []  # the first and last code, for the document's subject

@@ -120,6 +120,14 @@ def batches(items: Iterable, size: int) -> Iterator[list]:
         yield batch
 
 
+def current_job() -> Job:
+    """This process's job, set by :func:`begin` before any task runs in it."""
+    if job is None:
+        raise RenderError("no render job in this process; tasks run through a Pool")
+    return job
+
+
 def options() -> Options:
     """The drawing options of this process's job (its font loaded once, then cached)."""
-    return Options(font=load_font(job.font) if job.template.format == "pdf" else None)
+    task = current_job()
+    return Options(font=load_font(task.font) if task.template.format == "pdf" else None)

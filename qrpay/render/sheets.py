@@ -12,8 +12,9 @@ from __future__ import annotations
 import ctypes
 import hashlib
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, RenderError
 from ..fileio import atomic_path, check_writable_target
@@ -26,6 +27,9 @@ from .pdf import PX_PER_MODULE_CHECK
 from .pdfjoin import join
 from .units import mm_to_pt
 
+if TYPE_CHECKING:
+    from pypdfium2 import PdfPage
+
 CHUNK_CODES = 120  # codes per drawing task: each chunk embeds its own font subset, so not too few
 CHECK_PX_PER_MODULE = 2.5  # the first read-back's resolution; zxing-cpp reads QR codes from 1.5 px up
 
@@ -37,7 +41,7 @@ Progress = Callable[[str, int, int], None]
 
 def _draw(views: list[CodeView]) -> Drawn:
     """One chunk of pages as a PDF, with the payloads of each page."""
-    return FORMATS[("pdf", ".pdf")].write(pool.job.template, views, pool.options())
+    return FORMATS[("pdf", ".pdf")].write(pool.current_job().template, views, pool.options())
 
 
 def _read(
@@ -57,7 +61,7 @@ def _read(
     try:
         for index, want, quiet in zip(pages, expected, quiet_mm):
             page = document[index]
-            _leave_out_text_outside(page, clear_boxes(pool.job.template, quiet))
+            _leave_out_text_outside(page, clear_boxes(pool.current_job().template, quiet))
             found = decode_image(page.render(scale=low_dpi / 72, grayscale=True).to_pil())
             if Counter(found) != Counter(want):
                 found = decode_image(page.render(scale=high_dpi / 72, grayscale=True).to_pil())
@@ -68,7 +72,7 @@ def _read(
     return read
 
 
-def _leave_out_text_outside(page: object, clear: list[Box]) -> None:
+def _leave_out_text_outside(page: PdfPage, clear: list[Box]) -> None:
     """Remove from the loaded *page* (not the file) each text object that touches no *clear* box.
 
     pdfium's raw calls: the object wrappers of pypdfium2 cost three times as much here.
@@ -127,6 +131,15 @@ def _sha256(path: Path) -> tuple[str, int]:
         return digest.hexdigest(), handle.tell()
 
 
+def count_of(views: Iterable[CodeView], count: int | None) -> int:
+    """*count*, or when it is None the length of *views*, which must then have one."""
+    if count is not None:
+        return count
+    if not isinstance(views, Sized):
+        raise TypeError("views is an iterator: say how many codes it holds with count=")
+    return len(views)
+
+
 def render_sheets(
     template: Template,
     views: Iterable[CodeView],
@@ -151,7 +164,7 @@ def render_sheets(
         raise InputError(f"template {template.name} makes images, not pages; give a folder for them")
     if path.suffix.lower() != ".pdf":
         raise InputError(f"template {template.name} writes PDF files; name the output .pdf, got {path.name!r}")
-    total = len(views) if count is None else count
+    total = count_of(views, count)
     if not total:
         raise RenderError(f"nothing to render: no codes were given for template {template.name}")
     load_font(font)  # loaded once here, before the workers fork

@@ -17,7 +17,9 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterable
+from functools import partial
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from ..errors import InputError, NotFoundError
@@ -118,18 +120,26 @@ def _line(table: Table, width: float, height: float) -> Line:
 
 
 def _qr(table: Table, width: float | None, height: float | None) -> QrSpec:
-    sized = width is not None
+    x = y = size = 0.0  # a web symbol has no cell to sit in
+    if width is not None and height is not None:
+        x = table.number("x_mm", 0, width, unit=" mm")
+        y = table.number("y_mm", 0, height, unit=" mm")
+        size = table.number("size_mm", 5, min(width, height), unit=" mm")
     spec = QrSpec(
-        x=table.number("x_mm", 0, width, unit=" mm") if sized else 0.0,
-        y=table.number("y_mm", 0, height, unit=" mm") if sized else 0.0,
-        size=table.number("size_mm", 5, min(width, height), unit=" mm") if sized else 0.0,
+        x=x,
+        y=y,
+        size=size,
         min_module=table.number("min_module_mm", 0.1, 20, unit=" mm"),
         quiet_zone=table.integer("quiet_zone_modules", MIN_QUIET_ZONE, 20, default=MIN_QUIET_ZONE),
         error=table.choice("error", ERROR_LEVELS, default="M"),
         emblem_max_area=table.number("emblem_max_area", 0.01, MAX_EMBLEM_AREA, default=MAX_EMBLEM_AREA),
     )
     table.done()
-    if sized and (spec.x + spec.size > width + 1e-6 or spec.y + spec.size > height + 1e-6):
+    if (
+        width is not None
+        and height is not None
+        and (spec.x + spec.size > width + 1e-6 or spec.y + spec.size > height + 1e-6)
+    ):
         raise table.fail(
             "size_mm",
             f"small enough to stay inside the {width:g} x {height:g} mm cell from x_mm {spec.x:g}, y_mm {spec.y:g}",
@@ -222,7 +232,8 @@ def parse_template(name: str, source: str, text: str) -> Template:
     kinds = top.texts("kinds", list(KINDS))
     if not kinds or not set(kinds) <= set(KINDS):
         raise top.fail("kinds", f"a list drawn from {', '.join(KINDS)}", list(kinds))
-    common = dict(
+    template_of = partial(
+        Template,
         name=name,
         source=source,
         title=top.text("title"),
@@ -232,7 +243,7 @@ def parse_template(name: str, source: str, text: str) -> Template:
         values=values,
     )
     if fmt == "web":
-        template = Template(**common, qr=_qr(top.table("qr"), None, None), web=_web(top.table("web"), known))
+        template = template_of(qr=_qr(top.table("qr"), None, None), web=_web(top.table("web"), known))
         top.done()
         return template
 
@@ -254,8 +265,7 @@ def parse_template(name: str, source: str, text: str) -> Template:
         page_lines += guides
     else:
         places = _places(top, cell_w, cell_h, page_w, page_h)
-    template = Template(
-        **common,
+    template = template_of(
         qr=_qr(top.table("qr"), cell_w, cell_h),
         page_width=page_w,
         page_height=page_h,
@@ -276,7 +286,7 @@ def parse_template(name: str, source: str, text: str) -> Template:
 # -- finding templates --------------------------------------------------------------------
 
 
-def _shipped() -> dict[str, object]:
+def _shipped() -> dict[str, Traversable]:
     try:
         folder = resources.files("qrpay.templates")
     except ModuleNotFoundError:  # run from a source checkout: the wheel's qrpay/templates is ./templates

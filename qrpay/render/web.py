@@ -10,6 +10,7 @@ import base64
 import html
 import io
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import InputError, RenderError
 from .emblem import Emblem, fit_box
@@ -19,6 +20,9 @@ from .sample import SAMPLE_MARK, SAMPLE_MARK_EN
 from .symbol import Placed, dark_runs, place
 from .templates import Template
 from .units import px_to_mm
+
+if TYPE_CHECKING:
+    import PIL.Image
 
 SVG_NS = "http://www.w3.org/2000/svg"
 SAMPLE_RGBA = (200, 16, 46, 90)  # translucent red: over a dark module the module stays dark
@@ -35,13 +39,13 @@ def _only(template: Template, views: Iterable[CodeView]) -> CodeView:
 
 
 def _placed(template: Template, view: CodeView, emblem: Emblem | None) -> Placed:
-    module_mm = px_to_mm(template.web.module_px, template.web.dpi)
+    module_mm = px_to_mm(template.web_spec.module_px, template.web_spec.dpi)
     return place(template, view, module_mm, emblem=emblem is not None)
 
 
 def _texts(template: Template, view: CodeView) -> dict[str, str]:
     values = {**template.values, **view.fields()}
-    spec = template.web
+    spec = template.web_spec
     mark = f"【{SAMPLE_MARK} {SAMPLE_MARK_EN}】" if view.sample else ""
     return {
         "alt": mark + spec.alt.format_map(values),
@@ -50,7 +54,7 @@ def _texts(template: Template, view: CodeView) -> dict[str, str]:
     }
 
 
-def _sample_mark(image: object) -> object:
+def _sample_mark(image: PIL.Image.Image) -> PIL.Image.Image:
     """*image* with a large diagonal 样张 across it, translucent so the symbol still reads."""
     from PIL import Image, ImageDraw, ImageFont
 
@@ -67,7 +71,7 @@ def png_bytes(template: Template, view: CodeView, placed: Placed, emblem: Emblem
     from PIL import Image, ImageDraw
     from PIL.PngImagePlugin import PngInfo
 
-    px = template.web.module_px * scale
+    px = template.web_spec.module_px * scale
     q = placed.quiet_zone
     if placed.total * px > MAX_SIDE_PX:  # checked before the pixels are allocated
         raise InputError(
@@ -92,7 +96,7 @@ def png_bytes(template: Template, view: CodeView, placed: Placed, emblem: Emblem
     info.add_itxt("Title", _texts(template, view)["alt"])
     info.add_itxt("Comment", view.payload)
     buffer = io.BytesIO()
-    dpi = template.web.dpi * scale
+    dpi = template.web_spec.dpi * scale
     image.save(buffer, format="PNG", dpi=(dpi, dpi), pnginfo=info)
     return buffer.getvalue()
 
@@ -137,7 +141,7 @@ def svg_text(template: Template, view: CodeView, placed: Placed, emblem: Emblem 
 def html_text(template: Template, view: CodeView, placed: Placed, options: Options) -> str:
     """A snippet to paste into a page: figure, image with alt text, caption and payment link."""
     texts = _texts(template, view)
-    css_px = str(placed.total * template.web.module_px)
+    css_px = str(placed.total * template.web_spec.module_px)
     if options.data_uri:
         data = base64.b64encode(png_bytes(template, view, placed, options.emblem, options.scale)).decode("ascii")
         image = (
@@ -164,7 +168,7 @@ def write_png(template: Template, views: Iterable[CodeView], options: Options) -
 def write_svg(template: Template, views: Iterable[CodeView], options: Options) -> Drawn:
     view = _only(template, views)
     placed = _placed(template, view, options.emblem)
-    side = f"{placed.total * placed.module_mm:.2f}mm" if template.web.svg_mm else None
+    side = f"{placed.total * placed.module_mm:.2f}mm" if template.web_spec.svg_mm else None
     text = '<?xml version="1.0" encoding="UTF-8"?>\n' + svg_text(template, view, placed, options.emblem, side=side)
     return Drawn(text.encode("utf-8"), [[view.payload]])
 
