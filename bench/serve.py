@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-UVICORN = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--no-server-header"]
+UVICORN = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--no-server-header", "--no-proxy-headers"]
 
 
 async def hello(scope, receive, send):
