@@ -118,3 +118,15 @@ def test_the_in_app_browser_hint_is_kept_apart(web, desk):
         plain = web.get(path)
         wechat = web.get(path, headers={"user-agent": "Mozilla/5.0 MicroMessenger/8.0.50"})
         assert "投诉" in wechat.text and "投诉" not in plain.text
+
+
+def test_a_kept_answer_gets_the_security_headers_of_each_request(web, desk, verifies):
+    """HSTS only over https, even when the same kept page is given over http and https in turn."""
+    from starlette.testclient import TestClient
+
+    code = desk.mint_scene("09", "window 6")[0]
+    with TestClient(web.app, base_url="https://testserver", follow_redirects=False) as secure:
+        answers = [page_of(web, code), page_of(secure, code), page_of(web, code), page_of(secure, code)]
+    assert len(verifies) == 1
+    assert ["strict-transport-security" in a.headers for a in answers] == [False, True, False, True]
+    assert len({a.content for a in answers}) == 1
