@@ -27,6 +27,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from load import have_wrk, python_load, wrk_load
 
@@ -122,7 +123,8 @@ def measure(name: str, server: subprocess.Popen, port: int, target: tuple, args)
     timer = threading.Timer(args.duration / 2, lambda: found.update(nodelay_of_workers(server.pid, port)))
     timer.start()
     load = wrk_load if args.client == "wrk" else python_load
-    figures = load(port, *target, args.clients, args.duration)
+    method, path, body, content_type = target
+    figures = load(port, method, path, body, content_type, args.clients, args.duration)
     timer.join()
     nodelay = ", ".join(state.split(" accepted")[0] for state in found.values())
     print(
@@ -190,7 +192,8 @@ def where_time_goes(home: Path, token: str, payload: str, repeat: int = 3000) ->
     body = json.dumps({"input": payload}).encode()
     costs["whole app, page (answer kept)"] = per_call(lambda: asgi_call(app, "GET", page_path))
     costs["whole app, verify (answer kept)"] = per_call(lambda: asgi_call(app, "POST", "/api/v1/verify", body))
-    cache = app.app.app  # SecurityHeaders > BodyLimit > AnswerCache (no rate limit when api_rate=0)
+    layers: Any = app  # SecurityHeaders > BodyLimit > AnswerCache (no rate limit when api_rate=0)
+    cache = layers.app.app
     costs["  of which the reader's marker"] = per_call(cache.reader.marker)
     starlette = cache.app  # the same app behind the cache: every request verifies and renders
     costs["whole app, page (nothing kept)"] = per_call(lambda: asgi_call(starlette, "GET", page_path))

@@ -30,7 +30,7 @@ class Unavailable(Exception):
 def _stamps(watched: tuple[tuple[str, bool], ...]) -> tuple[tuple[int, ...], ...]:
     """For each (path, content) watched: what changes when the file is replaced (and, with
     *content*, rewritten); ``()`` when it is not there. Three stat calls, a few µs in all."""
-    found = []
+    found: list[tuple[int, ...]] = []
     for path, content in watched:
         try:
             st = os.stat(path)
