@@ -1,12 +1,14 @@
 """Benchmark of qrpay serve against a bare ASGI hello-world, served the same way in the same run.
 
-    python bench/serve.py [--duration 30] [--clients 32] [--workers 2]
+    python bench/serve.py [--duration 30] [--repeat 3] [--clients 32] [--workers 2] [--client wrk|python]
 
-Both servers are uvicorn with httptools and uvloop, N workers, no access log, no server header.
-The load: CLIENTS keep-alive connections from one uvloop process, each sending its next request
-when the last answer is in. Printed per target: requests/s, p50/p99 latency, errors, ratio to
-the bare app; then TCP_NODELAY as found on every worker's accepted sockets (read from outside
-with pidfd_getfd, while the load runs) and where one request's time goes in-process.
+Both servers are uvicorn with httptools and uvloop, N workers, no access log, no server header,
+no proxy-header layer (as `qrpay serve` runs). The load (load.py): wrk with two threads keeping
+CLIENTS keep-alive connections busy. Each round loads the bare app, the payer page and
+POST /api/v1/verify in turn, with the load average before each; printed per target: requests/s,
+p50/p99 latency, errors, TCP_NODELAY as found on every worker's accepted sockets half-way (read
+from outside with pidfd_getfd); then the medians over the rounds, the ratio to the bare app (the
+median of the rounds' ratios) and where one request's time goes in-process.
 """
 
 from __future__ import annotations
@@ -21,12 +23,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
+
+from load import have_wrk, python_load, wrk_load
 
 HERE = Path(__file__).resolve().parent
-UVICORN = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--no-server-header"]
+BASE_URL = "https://pay.hz.gov.cn/q/"
+PAY_URL = "https://pay.example.invalid/entry"
+UVICORN = ["--http", "httptools", "--loop", "uvloop", "--no-access-log", "--no-server-header", "--no-proxy-headers"]
 
 
 async def hello(scope, receive, send):
@@ -36,80 +44,6 @@ async def hello(scope, receive, send):
     headers = [(b"content-type", b"text/plain"), (b"content-length", b"13")]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": b"Hello, world!"})
-
-
-# -- the load ------------------------------------------------------------------------------------
-
-
-class Client(asyncio.Protocol):
-    """One keep-alive connection sending *request* again as soon as each answer is complete."""
-
-    def __init__(self, request: bytes, stop: float, record: list, errors: list):
-        self.request, self.stop, self.record, self.errors = request, stop, record, errors
-        self.buffer = b""
-        self.done = asyncio.get_running_loop().create_future()
-
-    def connection_made(self, transport):
-        self.transport = transport
-        self.send()
-
-    def send(self):
-        self.started = time.perf_counter()
-        self.transport.write(self.request)
-
-    def data_received(self, data):
-        self.buffer += data
-        while True:
-            end = self.buffer.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head = self.buffer[:end].decode("latin-1").split("\r\n")
-            length = next((int(h.split(":", 1)[1]) for h in head if h.lower().startswith("content-length:")), 0)
-            if len(self.buffer) < end + 4 + length:
-                return
-            self.buffer = self.buffer[end + 4 + length :]
-            now = time.perf_counter()
-            self.record.append(now - self.started)
-            if head[0].split()[1] != "200":
-                self.errors.append(head[0])
-            if now >= self.stop:
-                self.transport.close()
-                return
-            self.send()
-
-    def connection_lost(self, exc):
-        if not self.done.done():
-            self.done.set_result(None)
-        if exc is not None:
-            self.errors.append(repr(exc))
-
-
-async def load(port: int, request: bytes, clients: int, duration: float) -> tuple[list[float], list[str]]:
-    loop = asyncio.get_running_loop()
-    stop = time.perf_counter() + duration
-    record: list[float] = []
-    errors: list[str] = []
-    protocols = []
-    for _ in range(clients):
-        _, protocol = await loop.create_connection(lambda: Client(request, stop, record, errors), "127.0.0.1", port)
-        protocols.append(protocol)
-    await asyncio.gather(*(p.done for p in protocols))
-    return record, errors
-
-
-def run_load(port: int, request: bytes, clients: int, duration: float) -> dict:
-    import uvloop
-
-    record, errors = uvloop.run(load(port, request, clients, duration))
-    ordered = sorted(record)
-    return {
-        "rps": len(record) / duration,
-        "p50_ms": 1000 * statistics.median(ordered),
-        "p99_ms": 1000 * ordered[int(0.99 * (len(ordered) - 1))],
-        "requests": len(record),
-        "errors": len(errors),
-        "first_error": errors[0] if errors else None,
-    }
 
 
 # -- the servers ----------------------------------------------------------------------------------
@@ -183,31 +117,23 @@ def nodelay_of_workers(parent: int, port: int) -> dict[int, str]:
     return result
 
 
-def measure(name: str, server: subprocess.Popen, port: int, request: bytes, args) -> dict:
-    """Load the server; half-way, look at its workers' sockets."""
-    import threading
-
-    found = {}
+def measure(name: str, server: subprocess.Popen, port: int, target: tuple, args) -> dict:
+    """Load the server with *target* (method, path, body, content type); half-way, look at its workers' sockets."""
+    found: dict[int, str] = {}
     timer = threading.Timer(args.duration / 2, lambda: found.update(nodelay_of_workers(server.pid, port)))
     timer.start()
-    figures = run_load(port, request, args.clients, args.duration)
+    load = wrk_load if args.client == "wrk" else python_load
+    method, path, body, content_type = target
+    figures = load(port, method, path, body, content_type, args.clients, args.duration)
     timer.join()
-    figures["nodelay"] = found
+    nodelay = ", ".join(state.split(" accepted")[0] for state in found.values())
     print(
-        f"{name:<28} {figures['rps']:>9.0f} req/s   p50 {figures['p50_ms']:6.2f} ms   p99 {figures['p99_ms']:6.2f} ms"
-        f"   errors {figures['errors']}" + (f" ({figures['first_error']})" if figures["errors"] else ""),
+        f"  {name:<26} {figures['rps']:>8.0f} req/s   p50 {figures['p50_ms']:6.2f} ms   p99 {figures['p99_ms']:6.2f} ms"
+        f"   errors {figures['errors']}   TCP_NODELAY on {nodelay} per worker"
+        + (f" ({figures['first_error']})" if figures["first_error"] else ""),
         flush=True,
     )
-    for pid, state in found.items():
-        print(f"{'':<28} worker {pid}: {state}")
     return figures
-
-
-def request(method: str, path: str, body: bytes = b"", content_type: str = "") -> bytes:
-    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: bench\r\n"
-    if body:
-        head += f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
-    return head.encode() + b"\r\n" + body
 
 
 # -- in-process costs -------------------------------------------------------------------------------
@@ -243,7 +169,7 @@ def where_time_goes(home: Path, token: str, payload: str, repeat: int = 3000) ->
     from qrpay.web import ServeSettings, create_app
     from qrpay.web.pages import look_up, templates
 
-    settings = Settings.load(home=home)
+    settings = Settings.load(home=home, base_url=BASE_URL, pay_url=PAY_URL)
     qrpay = Qrpay(settings, reader=True)
 
     def per_call(action) -> float:
@@ -264,61 +190,86 @@ def where_time_goes(home: Path, token: str, payload: str, repeat: int = 3000) ->
     app = create_app(ServeSettings(settings, api_rate=0))
     page_path = "/" + payload.split("/", 3)[3]
     body = json.dumps({"input": payload}).encode()
-    costs["whole app, page (direct ASGI call)"] = per_call(lambda: asgi_call(app, "GET", page_path))
-    costs["whole app, verify (direct ASGI call)"] = per_call(lambda: asgi_call(app, "POST", "/api/v1/verify", body))
-    costs["bare hello (direct ASGI call)"] = per_call(lambda: asgi_call(hello, "GET", "/"))
-    print("\nin-process cost per request (µs):")
+    costs["whole app, page (answer kept)"] = per_call(lambda: asgi_call(app, "GET", page_path))
+    costs["whole app, verify (answer kept)"] = per_call(lambda: asgi_call(app, "POST", "/api/v1/verify", body))
+    layers: Any = app  # SecurityHeaders > BodyLimit > AnswerCache (no rate limit when api_rate=0)
+    cache = layers.app.app
+    costs["  of which the reader's marker"] = per_call(cache.reader.marker)
+    starlette = cache.app  # the same app behind the cache: every request verifies and renders
+    costs["whole app, page (nothing kept)"] = per_call(lambda: asgi_call(starlette, "GET", page_path))
+    costs["whole app, verify (nothing kept)"] = per_call(lambda: asgi_call(starlette, "POST", "/api/v1/verify", body))
+    costs["bare hello"] = per_call(lambda: asgi_call(hello, "GET", "/"))
+    print("\nin-process cost per request, direct ASGI calls without a socket (µs):")
     for what, micros in costs.items():
         print(f"  {what:<34} {micros:8.1f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=30.0)
+    parser.add_argument("--duration", type=float, default=30.0, help="seconds per target and round")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; medians are reported")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--client", choices=("wrk", "python"), default="wrk" if have_wrk() else "python")
     args = parser.parse_args()
+    if args.client == "python":
+        print(
+            "wrk not found (apt-get install wrk): the Python client cannot load the bare app fully, "
+            "so the ratios below are flattering",
+            file=sys.stderr,
+        )
 
     from qrpay import Qrpay, Settings
     from qrpay.keys import Keyring
 
     home = Path(tempfile.mkdtemp()) / "home"
     Keyring.init(home / "keyring.json")
-    with Qrpay(Settings.load(home=home, base_url="https://pay.hz.gov.cn/q/")) as desk:
+    with Qrpay(Settings.load(home=home, base_url=BASE_URL)) as desk:
         for n in range(200):
             desk.mint_scene("09", f"window {n}")
         code = desk.mint_scene("07", "出入境接待大厅 3 号窗口")[0]
     env = {
         **os.environ,
         "QRPAY_HOME": str(home),
-        "QRPAY_BASE_URL": "https://pay.hz.gov.cn/q/",
-        "QRPAY_PAY_URL": "https://pay.example.invalid/entry",
+        "QRPAY_BASE_URL": BASE_URL,
+        "QRPAY_PAY_URL": PAY_URL,
         "QRPAY_API_RATE": "0",  # one address sends everything here
     }
     print(
-        f"{os.cpu_count()} CPUs; {args.workers} workers per server; {args.clients} clients; {args.duration:.0f} s each"
+        f"{os.cpu_count()} CPUs; {args.workers} workers per server; {args.clients} clients ({args.client}); "
+        f"{args.duration:.0f} s per target; {args.repeat} rounds"
     )
-    results = {}
-    port = free_port()
-    bare = start(["serve:hello", "--app-dir", str(HERE)], port, args.workers, env, "/")
+    bare_port, site_port = free_port(), free_port()
+    bare = start(["serve:hello", "--app-dir", str(HERE)], bare_port, args.workers, env, "/")
+    site = start(["qrpay.web:app_from_env", "--factory"], site_port, args.workers, env, "/healthz")
+    verify = ("POST", "/api/v1/verify", json.dumps({"input": code.payload}).encode(), "application/json")
+    targets = {
+        "bare": ("bare ASGI hello-world", bare, bare_port, ("GET", "/", b"", "")),
+        "page": ("payer page GET /q/TOKEN", site, site_port, ("GET", "/q/" + code.token, b"", "")),
+        "verify": ("POST /api/v1/verify", site, site_port, verify),
+    }
+    rounds: list[dict] = []
     try:
-        results["bare"] = measure("bare ASGI hello-world", bare, port, request("GET", "/"), args)
+        for n in range(args.repeat):
+            print(f"round {n + 1}, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+            rounds.append(
+                {
+                    key: measure(name, server, port, target, args)
+                    for key, (name, server, port, target) in targets.items()
+                }
+            )
     finally:
-        bare.terminate()
-        bare.wait(10)
-    port = free_port()
-    site = start(["qrpay.web:app_from_env", "--factory"], port, args.workers, env, "/healthz")
-    try:
-        path = "/q/" + code.token
-        results["page"] = measure("payer page GET /q/TOKEN", site, port, request("GET", path), args)
-        body = json.dumps({"input": code.payload}).encode()
-        verify = request("POST", "/api/v1/verify", body, "application/json")
-        results["verify"] = measure("POST /api/v1/verify", site, port, verify, args)
-    finally:
-        site.terminate()
-        site.wait(10)
-    for name in ("page", "verify"):
-        print(f"ratio {name} / bare: {results[name]['rps'] / results['bare']['rps']:.2f}")
+        for server in (bare, site):
+            server.terminate()
+            server.wait(10)
+    print(f"\nmedians over {len(rounds)} rounds:")
+    for key, (name, *_) in targets.items():
+        rps, p50, p99 = (statistics.median(r[key][f] for r in rounds) for f in ("rps", "p50_ms", "p99_ms"))
+        errors = sum(r[key]["errors"] for r in rounds)
+        print(f"  {name:<26} {rps:>8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   errors {errors}")
+    for key in ("page", "verify"):
+        ratios = [r[key]["rps"] / r["bare"]["rps"] for r in rounds]
+        print(f"ratio {key} / bare: {statistics.median(ratios):.2f} (rounds: {', '.join(f'{x:.2f}' for x in ratios)})")
     where_time_goes(home, code.token, code.payload)
 
 

@@ -405,6 +405,13 @@ class Qrpay:
         so a web request answers 503 instead of hanging while a desk holds the register."""
         return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
 
+    def register_version(self) -> int | None:
+        """A number that changes whenever another connection commits to the register (SQLite's
+        ``data_version``): while it stays, nothing read from the register has changed. None on
+        PostgreSQL, which has no such counter."""
+        db = self.register.db
+        return db.execute("PRAGMA data_version").fetchone()[0] if db.engine == "sqlite" else None
+
     def revocation_list(self) -> dict:
         """The signed list of revoked codes, as 'qrpay revocations export' writes it."""
         return revocations.build(self.list_codes(revoked=True), self.keyring.signing_key)

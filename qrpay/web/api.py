@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 
 from qrpay import Qrpay
 
+from .cache import CACHEABLE
 from .openapi import MAX_INPUT, document
 from .reader import Reader
 
@@ -57,6 +58,7 @@ class Api:
         if any("\ud800" <= ch <= "\udfff" for ch in text):
             return error(400, "invalid_request", "input holds an unpaired surrogate, which is not text")
         verdict = self.reader.read(lambda qrpay: qrpay.verify(text))
+        request.scope[CACHEABLE] = True  # the verdict: the same until the marker changes
         return JSONResponse(verdict.to_dict(), headers=NO_STORE)
 
     async def revocations(self, request: Request) -> JSONResponse:

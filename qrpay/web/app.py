@@ -1,7 +1,8 @@
 """The ASGI app of `qrpay serve`, built by :func:`create_app` from settings.
 
 Layers, outermost first: forwarded headers (only from the configured proxies), security
-headers, the API rate limit, the body size limit, then Starlette's routes.
+headers, the API rate limit, the body size limit, the answer cache (cache.py: pages and
+verdicts kept while the register, keyring, catalog and day are unchanged), then Starlette's routes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .api import Api, error
+from .cache import AnswerCache
 from .middleware import ASGIApp, BodyLimit, RateLimit, SecurityHeaders, content_security_policy
 from .pages import Pages
 from .payment import form_origin
@@ -78,7 +80,7 @@ def create_app(serve: ServeSettings) -> ASGIApp:
         routes=routes,
         exception_handlers={Unavailable: unavailable, HTTPException: http_error, Exception: internal},
     )
-    wrapped: ASGIApp = BodyLimit(app)
+    wrapped: ASGIApp = BodyLimit(AnswerCache(app, reader, path))
     if serve.api_rate:
         wrapped = RateLimit(wrapped, serve.api_rate)
     wrapped = SecurityHeaders(wrapped, content_security_policy(form_origin(settings.pay_url)))

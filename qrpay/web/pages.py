@@ -12,6 +12,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from qrpay import Group, Qrpay, __version__
 
+from .cache import CACHEABLE
 from .payment import Payment, parse_amount, parse_reference, platform_link
 from .reader import Reader
 from .settings import ServeSettings
@@ -123,6 +124,7 @@ class Pages:
         token = request.path_params["token"]
         page = self.reader.read(lambda qrpay: look_up(qrpay, token))
         if request.method != "POST":
+            request.scope[CACHEABLE] = True  # the verdict's page: the same until the marker changes
             return self.code_response(request, page, {}, {}, page.http_status)
         if page.status != "genuine":
             return self.code_response(request, page, {}, {}, page.http_status)
