@@ -118,32 +118,11 @@ class Qrpay:
 
     def subject(self, code: Code) -> Item | Group:
         """The catalog item or unified group a code collects for."""
-        found = self.catalog.by_number(code.number)
-        if found is None:
-            raise InputError(f"code {code.id} names item {code.number:02d}, which the catalog no longer has")
-        return found
+        return self.catalog.subject_of(code)
 
-    def describe(self, code: Code) -> dict:
+    def describe(self, code: Code) -> dict[str, Any]:
         """A code as the CLI and JSON show it: register fields plus catalog names."""
-        data = code.to_dict()
-        subject = self.catalog.by_number(code.number)
-        data.pop("number")
-        if isinstance(subject, Group):
-            data.update(
-                item=subject.items[0] if len(subject.items) == 1 else None,
-                group=subject.name,
-                items=list(subject.items),
-                department=None,
-                name=subject.title,
-            )
-        else:
-            data.update(
-                item=f"{code.number:02d}",
-                group=None,
-                department=subject.department if subject else None,
-                name=subject.name if subject else None,
-            )
-        return data
+        return self.catalog.describe(code)
 
     # -- minting ---------------------------------------------------------------------------
 
@@ -303,27 +282,20 @@ class Qrpay:
         """Every path and setting in use, and the keyring's state (never key material)."""
         from . import __version__
 
-        settings = self.settings
         try:
             ring = self.keyring
             signing, key_count, key_state = ring.signing_key.kid, len(ring.keys), "ok"
         except KeyringError as exc:
             signing, key_count, key_state = None, 0, str(exc)
+        where = self.settings.describe()
         return {
             "version": __version__,
-            "home": str(settings.home),
-            "keyring": str(settings.keyring_path),
+            "home": where.pop("home"),
+            "keyring": where.pop("keyring"),
             "keyring_status": key_state,
             "active_kid": signing,
             "keys": key_count,
-            "register": settings.register_location,
-            "register_engine": "postgresql" if settings.database_url else "sqlite",
-            "config_file": str(settings.config_file) if settings.config_file else None,
-            "user_catalog": str(settings.user_catalog_path),
-            "user_templates": str(settings.user_templates_dir),
-            "base_url": settings.base_url,
-            "timezone": settings.timezone,
-            "font": str(settings.font) if settings.font else None,
+            **where,
         }
 
     # -- rendering -------------------------------------------------------------------------
@@ -336,17 +308,13 @@ class Qrpay:
         """A code as the render layer needs it: payload, payment code and the catalog's names."""
         info = self.describe(code)
         subject = self.subject(code)
-        department = info["department"]
-        if isinstance(subject, Group):
-            departments = {self.catalog.items[i].department for i in subject.items if i in self.catalog.items}
-            department = departments.pop() if len(departments) == 1 else None
         return CodeView(
             id=code.id,
             kind=code.kind,
             payload=code.payload,
             payment_code=code.payment_code,
             name=info["name"],
-            department=department or "",
+            department=self.catalog.department_of(subject) or "",
             item=info["item"] or "",
             group=info["group"] or "",
             scene=code.scene or "",
@@ -406,11 +374,8 @@ class Qrpay:
         return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
 
     def register_version(self) -> int | None:
-        """A number that changes whenever another connection commits to the register (SQLite's
-        ``data_version``): while it stays, nothing read from the register has changed. None on
-        PostgreSQL, which has no such counter."""
-        db = self.register.db
-        return db.execute("PRAGMA data_version").fetchone()[0] if db.engine == "sqlite" else None
+        """While this stays, nothing read from the register has changed (None: no such counter)."""
+        return self.register.db.data_version()
 
     def revocation_list(self) -> dict:
         """The signed list of revoked codes, as 'qrpay revocations export' writes it."""

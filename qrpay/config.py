@@ -207,6 +207,21 @@ class Settings:
 
     pay_url: str | None = None  # the platform's payment entry, where qrpay serve sends payers
 
+    def describe(self) -> dict[str, str | None]:
+        """Every path and setting, as ``qrpay info`` shows them (a database password masked)."""
+        return {
+            "home": str(self.home),
+            "keyring": str(self.keyring_path),
+            "register": self.register_location,
+            "register_engine": "postgresql" if self.database_url else "sqlite",
+            "config_file": str(self.config_file) if self.config_file else None,
+            "user_catalog": str(self.user_catalog_path),
+            "user_templates": str(self.user_templates_dir),
+            "base_url": self.base_url,
+            "timezone": self.timezone,
+            "font": str(self.font) if self.font else None,
+        }
+
     @property
     def keyring_path(self) -> Path:
         return self.home / "keyring.json"

@@ -41,7 +41,7 @@ def test_a_genuine_scene_code_shows_item_department_scene_payee_and_the_form(web
 def test_items_foreigners_pay_carry_english_and_others_do_not(web, desk):
     visa = web.get(path_of(desk.mint_scene("07", "exit-entry hall")[0])).text
     land = web.get(path_of(desk.mint_scene("09", "window 1")[0])).text
-    assert "Foreigner&#39;s visa fee" in visa and "Continue to payment" in visa
+    assert "Visa fees for foreign nationals" in visa and "Continue to payment" in visa
     assert "Continue to payment" not in land
 
 

@@ -12,9 +12,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, NotFoundError
 from ..tomltable import REQUIRED, Table, read_toml
+
+if TYPE_CHECKING:
+    from .record import Code
 
 PAYER_TYPES = ("个人", "企业")
 _ITEM_CODE = re.compile(r"^(0[1-9]|[1-8][0-9])$")
@@ -84,13 +88,47 @@ class Catalog:
                 "basis": subject.basis,
                 "complaints": self.complaints_line(subject.department),
             }
-        departments = {self.items[i].department for i in subject.items if i in self.items} if subject else set()
         bases = {self.items[i].basis for i in subject.items if i in self.items} if subject else set()
         return {
             "name_en": "",
             "basis": bases.pop() if len(bases) == 1 else "",
-            "complaints": self.complaints_line(departments.pop() if len(departments) == 1 else ""),
+            "complaints": self.complaints_line((self.department_of(subject) if subject else None) or ""),
         }
+
+    def department_of(self, subject: Item | Group) -> str | None:
+        """The department a code collects for; a unified group's when all its items share one."""
+        if isinstance(subject, Item):
+            return subject.department
+        departments = {self.items[i].department for i in subject.items if i in self.items}
+        return departments.pop() if len(departments) == 1 else None
+
+    def subject_of(self, code: Code) -> Item | Group:
+        """The item or unified group *code* collects for."""
+        found = self.by_number(code.number)
+        if found is None:
+            raise InputError(f"code {code.id} names item {code.number:02d}, which the catalog no longer has")
+        return found
+
+    def describe(self, code: Code) -> dict[str, Any]:
+        """*code* as the CLI and JSON show it: its register fields plus the catalog's names."""
+        data = code.to_dict()
+        subject = self.by_number(data.pop("number"))
+        if isinstance(subject, Group):
+            data.update(
+                item=subject.items[0] if len(subject.items) == 1 else None,
+                group=subject.name,
+                items=list(subject.items),
+                department=None,
+                name=subject.title,
+            )
+        else:
+            data.update(
+                item=f"{code.number:02d}",
+                group=None,
+                department=subject.department if subject else None,
+                name=subject.name if subject else None,
+            )
+        return data
 
     def item(self, code: str) -> Item:
         key = code.strip()

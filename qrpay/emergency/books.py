@@ -224,11 +224,11 @@ class Books:
                 if (earliest := min(lines)) != sid:
                     wanted.setdefault(earliest, []).append(lines[earliest])
             earlier: dict[tuple[int, int], Txn] = {}
-            for statement, lines in wanted.items():
+            for statement, wanted_lines in wanted.items():
                 rows = self.db.execute(
                     f"SELECT {_LINE_COLUMNS} FROM statement_lines WHERE statement_id = ? "
-                    f"AND line IN ({', '.join('?' * len(lines))})",
-                    (statement, *lines),
+                    f"AND line IN ({', '.join('?' * len(wanted_lines))})",
+                    (statement, *wanted_lines),
                 )
                 earlier.update((txn.spot, txn) for txn in map(lambda row: Txn(*row), rows))
             for txn_id, lines in firsts.items():

@@ -96,7 +96,9 @@ def make_kit(
     views = [qrpay.view(code) for code in codes]
     values = template.values
     title = f"应急缴款包 {valid_from or ''}–{valid_until or ''}".strip("– ")
-    parts, expected, dpi = [cover(views, values, face, title)], [[]], check.MIN_DPI
+    parts = [cover(views, values, face, title)]
+    expected: list[list[str]] = [[]]  # the cover holds no code
+    dpi: float = check.MIN_DPI
     for index, view in enumerate(views):
         drawn = write_pdf(template, [view], Options(font=face))
         parts += [drawn.data, sheet(view, values, face, poster_page=2 + 2 * index)]
@@ -128,10 +130,10 @@ def _items(qrpay: Qrpay, items: Sequence[str] | None) -> list[str]:
     chosen = [qrpay.catalog.item(item) for item in items]
     refused = [item.code for item in chosen if not item.emergency]
     if refused:
-        eligible = ", ".join(item.code for item in qrpay.catalog.emergency_items())
+        names = ", ".join(item.code for item in qrpay.catalog.emergency_items())
         raise InputError(
             f"item(s) {', '.join(refused)} are not emergency-eligible; a kit holds open codes for "
-            f"items marked emergency = true in the catalog (now: {eligible})"
+            f"items marked emergency = true in the catalog (now: {names})"
         )
     return list(dict.fromkeys(item.code for item in chosen))
 

@@ -3,7 +3,7 @@ statements and the reconciliation rules, each in its own module.
 """
 
 from ..csvfile import MAX_CELL, Problems, Row, Table, decode, read_cells, read_table
-from .rules import CLASSES, STANDINGS, Entry, Outcome, Txn, classify, summarize
+from .rules import CLASSES, Entry, Outcome, Txn, classify, summarize
 from .statement import STATEMENT_COLUMNS, Payment, Statement, read_statement
 from .values import (
     MAX_PAYER,
@@ -31,7 +31,6 @@ __all__ = [
     "MAX_REFERENCE",
     "MAX_TXN_ID",
     "MAX_YUAN_DIGITS",
-    "STANDINGS",
     "STATEMENT_COLUMNS",
     "Entry",
     "Outcome",

@@ -64,6 +64,7 @@ class CollectionLog:
         with self.qrpay.transaction():
             checked = self._check(problems, None, cells, "command line")
             problems.check()
+            assert checked is not None  # a problem was raised above otherwise
             new, existing = checked
             return (existing, False) if existing else (self.books.add_entry(new), True)
 
@@ -143,7 +144,7 @@ class CollectionLog:
         code = problems.value(line, "code", self._open_code, cells.get("code", ""), when)
         if code is not None and amount is not None:
             problems.value(line, "amount", _within_limits, amount, self.qrpay.subject(code))
-        if len(problems.found) > before:
+        if len(problems.found) > before or code is None or amount is None or reference is None:
             return None
         new = NewEntry(code.serial, amount, reference, payer, iso(when), source)
         old = self.books.entry_for(code.serial, reference)
@@ -171,16 +172,16 @@ class CollectionLog:
         if not text.strip():
             raise ValueError("is empty; give the code id (C0000042), its payment code or its link")
         found = self.qrpay.standing_at(text, when)
-        if found.standing in ("forged", "unknown_code"):
+        code = found.code
+        if found.standing in ("forged", "unknown_code") or code is None:
             raise ValueError(f"{text.strip()!r} is not a genuine code of this register ({found.reason})")
-        if found.code.kind != "open":
+        if code.kind != "open":
             raise ValueError(
-                f"{found.code.id} is a {found.code.kind} code; the collection log is for open "
-                "fallback codes (see 'qrpay emergency kit')"
+                f"{code.id} is a {code.kind} code; the collection log is for open fallback codes (see 'qrpay emergency kit')"
             )
         if found.standing != "ok":
             raise ValueError(f"{found.reason}, when this collection was taken")
-        return found.code
+        return code
 
 
 def _within_limits(amount: int, item: Item) -> None:

@@ -23,8 +23,6 @@ CLASSES = (
     "unlogged",
     "unpaid",
 )
-#: What a payment's code was at the moment of payment, judged when the statement is imported.
-STANDINGS = ("ok", "forged", "unknown_code", "revoked", "expired")
 
 
 @dataclass(frozen=True)
@@ -116,13 +114,14 @@ def classify(
         if txn.standing in ("forged", "unknown_code"):
             lines[txn.spot] = Outcome(txn.standing, txn.standing_reason)
         else:
+            assert txn.serial is not None  # a payment through a code of this register
             payable.setdefault((txn.serial, reference_key(txn.reference)), []).append(txn)
     paid_by: dict[int, Txn] = {}
     for key, candidates in payable.items():
         entry = by_key.get(key)
         if entry is not None:
             paid_by[entry.id] = next((t for t in candidates if t.amount == entry.amount), candidates[0])
-    pairs = {txn.spot: entry for entry in entries if (txn := paid_by.get(entry.id))}
+    pairs = {paying.spot: entry for entry in entries if (paying := paid_by.get(entry.id))}
     for key, candidates in payable.items():
         for txn in candidates:
             lines[txn.spot] = _paired(txn, pairs.get(txn.spot), by_key.get(key), paid_by)
@@ -130,11 +129,11 @@ def classify(
         lines[txn.spot] = same_payment(earlier, lines[earlier.spot])
     logged: dict[int, Outcome] = {}
     for entry in entries:
-        txn = paid_by.get(entry.id)
-        if txn is None:
+        paying = paid_by.get(entry.id)
+        if paying is None:
             logged[entry.id] = unpaid(entry)
         else:
-            logged[entry.id] = paid(entry, txn, lines[txn.spot])
+            logged[entry.id] = paid(entry, paying, lines[paying.spot])
     return lines, logged
 
 
@@ -202,6 +201,7 @@ def _paired(txn: Txn, entry: Entry | None, holder: Entry | None, paid_by: dict[i
             f"a second payment for reference {txn.reference!r}: log entry #{holder.id} is paid by txn {other.txn_id}",
         )
     reference = f"reference {txn.reference!r}" if txn.reference else "an empty reference"
+    assert txn.serial is not None  # only payments through a code of this register are paired
     return Outcome("unlogged", f"no log entry for {code_id(txn.serial)} with {reference}")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -109,7 +109,7 @@ def _payments(path: Path, tz: ZoneInfo, name: str, encoding: str | None) -> tupl
 
 def _parsed(table: Table, name: str, tz: ZoneInfo) -> Iterator[Payment]:
     problems = Problems(name)
-    parsers = {
+    parsers: dict[str, Callable[[str], object]] = {
         "txn_id": lambda text: clean_cell(text, field="txn_id", limit=MAX_TXN_ID),
         "paid_at": lambda text: parse_time(text, tz),
         "amount": parse_amount,

@@ -77,6 +77,10 @@ class Sqlite:
     def lock_schema(self) -> None:
         pass  # BEGIN IMMEDIATE already holds the file's write lock
 
+    def data_version(self) -> int | None:
+        """A number that changes whenever another connection commits (SQLite's ``data_version``)."""
+        return int(self.raw.execute("PRAGMA data_version").fetchone()[0])
+
     def close(self) -> None:
         self.raw.close()
 
@@ -174,6 +178,10 @@ class Postgres:
     def lock_schema(self) -> None:
         """Serialise migrations between processes (the lock ends with the transaction)."""
         self.execute("SELECT pg_advisory_xact_lock(?)", (APPLICATION_ID,))
+
+    def data_version(self) -> int | None:
+        """None: PostgreSQL keeps no counter of other connections' commits."""
+        return None
 
     def close(self) -> None:
         if self.pool is not None:

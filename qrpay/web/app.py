@@ -8,6 +8,7 @@ verdicts kept while the register, keyring, catalog and day are unchanged), then 
 from __future__ import annotations
 
 import logging
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
@@ -52,8 +53,8 @@ def create_app(serve: ServeSettings) -> ASGIApp:
             return error(503, "unavailable", "the keyring or register cannot be used right now; try again later")
         return pages.message(request, 503, "服务暂时不可用，请稍后再试", "The service is unavailable; try again later.")
 
-    async def http_error(request: Request, exc: HTTPException) -> Response:
-        if exc.status_code == 405:
+    async def http_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, HTTPException) and exc.status_code == 405:
             if is_api(request):
                 return error(405, "method_not_allowed", f"{request.method} is not allowed here")
             return pages.message(request, 405, "不支持此操作", "This method is not allowed here.")
@@ -85,7 +86,8 @@ def create_app(serve: ServeSettings) -> ASGIApp:
         wrapped = RateLimit(wrapped, serve.api_rate)
     wrapped = SecurityHeaders(wrapped, content_security_policy(form_origin(settings.pay_url)))
     if serve.trusted_proxies:
-        wrapped = ProxyHeadersMiddleware(wrapped, trusted_hosts=list(serve.trusted_proxies))
+        # uvicorn types ASGI apps by its own protocol classes; ours are the plain callables of the spec
+        wrapped = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, wrapped), trusted_hosts=list(serve.trusted_proxies)))
     return wrapped
 
 

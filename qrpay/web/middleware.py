@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -30,7 +30,9 @@ def content_security_policy(form_targets: str = "") -> str:
     )
 
 
-async def send_json(send: Send, status: int, code: str, message: str, headers: list[tuple[bytes, bytes]] = ()) -> None:
+async def send_json(
+    send: Send, status: int, code: str, message: str, headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
     """An error as the API answers every error: ``{"error": {"code": ..., "message": ...}}``."""
     body = json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False).encode("utf-8")
     await send(

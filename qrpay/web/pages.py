@@ -16,7 +16,7 @@ from .cache import CACHEABLE
 from .payment import Payment, parse_amount, parse_reference, platform_link
 from .reader import Reader
 from .settings import ServeSettings
-from .texts import ENGLISH_ITEMS, IN_APP_REPORT, WARNINGS, in_app_browser
+from .texts import IN_APP_REPORT, WARNINGS, in_app_browser
 
 MAX_TOKEN = 200  # tokens are about 30 characters; anything much longer is not one
 HTTP_STATUS = {"genuine": 200, "revoked": 410, "expired": 410}
@@ -67,7 +67,7 @@ def look_up(qrpay: Qrpay, token: str) -> CodePage:
     page.payment_code = code.payment_code
     page.department = "、".join(dict.fromkeys(item.department for item in members))
     page.name = subject.title if isinstance(subject, Group) else subject.name
-    page.english = next((ENGLISH_ITEMS[i.code] for i in members if i.code in ENGLISH_ITEMS), "")
+    page.english = next((item.name_en for item in members if item.name_en), "")  # items paid by foreigners
     page.scene = code.scene or ""
     page.valid_from = code.valid_from.isoformat() if code.valid_from else ""
     page.valid_until = code.valid_until.isoformat() if code.valid_until else ""
@@ -85,10 +85,12 @@ def check_form(page: CodePage, form: dict[str, str]) -> tuple[Payment | None, di
         low = high = None
     else:
         low, high = by_code[item]
-    amount, errors["amount"] = parse_amount(form.get("amount", ""), low, high)
-    reference, errors["reference"] = parse_reference(form.get("reference", ""))
-    errors = {name: message for name, message in errors.items() if message}
-    if errors:
+    amount, amount_error = parse_amount(form.get("amount", ""), low, high)
+    reference, reference_error = parse_reference(form.get("reference", ""))
+    errors.update(
+        (name, message) for name, message in (("amount", amount_error), ("reference", reference_error)) if message
+    )
+    if errors or amount is None or reference is None:
         return None, errors
     return Payment(page.payment_code.replace(" ", ""), item, amount, reference), {}
 
@@ -140,7 +142,9 @@ class Pages:
         payment, errors = check_form(page, form)
         if payment is None:
             return self.code_response(request, page, form, errors, 400)
-        link = platform_link(self.serve.settings.pay_url, payment)
+        pay_url = self.serve.settings.pay_url
+        assert pay_url is not None  # can_pay says there is one
+        link = platform_link(pay_url, payment)
         return RedirectResponse(link, status_code=303, headers={"cache-control": "no-store"})
 
     def message(self, request: Request, status: int, heading: str, english: str) -> HTMLResponse:

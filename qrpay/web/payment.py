@@ -42,7 +42,8 @@ def parse_amount(text: str, low: Decimal | None, high: Decimal | None) -> tuple[
     if amount <= 0:
         return None, "金额应大于 0 · The amount must be more than 0"
     if not _AMOUNT.match(value):
-        if amount.as_tuple().exponent < -2:
+        exponent = amount.as_tuple().exponent  # an int: the amount is finite
+        if isinstance(exponent, int) and exponent < -2:
             return None, "金额最多两位小数（元、角、分）· At most two decimals (yuan, jiao, fen)"
         return None, "金额应为数字，如 200 或 200.50 · The amount must be a number such as 200 or 200.50"
     if low is not None and amount < low:

@@ -1,13 +1,6 @@
-"""What the payer's page says for each verify status, and the English names of foreigner-facing items."""
+"""What the payer's page says for each verify status (the items' English names are the catalog's)."""
 
 from __future__ import annotations
-
-# Items foreigners pay (外国人证件、签证、入籍): their page carries English too.
-ENGLISH_ITEMS = {
-    "05": "Foreigner's certificate fee",
-    "07": "Foreigner's visa fee",
-    "08": "Chinese nationality application fee (incl. certificate)",
-}
 
 # status -> (heading, English heading, explanation, English explanation)
 WARNINGS = {
