@@ -197,6 +197,8 @@ def test_a_stale_partial_file_from_a_killed_run_is_cleaned_and_never_shown(home,
     os.utime(stale, (day_ago, day_ago))
     fresh = tmp_path / ".p.pdf.a1b2c3.part"  # perhaps another run's, still being written: left alone
     fresh.write_bytes(b"%PDF- in progress")
+    now = time.time()  # the clock qrpay reads, which may not be the file system's (faketime)
+    os.utime(fresh, (now, now))
     result = qrpay_run(home, "render", scene.id, "-t", "poster-a4", "-o", tmp_path / "p.pdf")
     assert result.returncode == 0, result.stderr
     assert sorted(path.name for path in tmp_path.iterdir()) == [".p.pdf.a1b2c3.part", "p.pdf"]
