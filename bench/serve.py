@@ -117,19 +117,33 @@ def nodelay_of_workers(parent: int, port: int) -> dict[int, str]:
     return result
 
 
+def cpu_seconds(parent: int) -> float:
+    """User and system CPU time of *parent*'s children so far (the server's workers)."""
+    ticks = 0
+    for pid in children(parent):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def measure(name: str, server: subprocess.Popen, port: int, target: tuple, args) -> dict:
     """Load the server with *target* (method, path, body, content type); half-way, look at its workers' sockets."""
     found: dict[int, str] = {}
+    cpu_before = cpu_seconds(server.pid)
     timer = threading.Timer(args.duration / 2, lambda: found.update(nodelay_of_workers(server.pid, port)))
     timer.start()
     load = wrk_load if args.client == "wrk" else python_load
     method, path, body, content_type = target
     figures = load(port, method, path, body, content_type, args.clients, args.duration)
+    figures["cpu_us"] = (cpu_seconds(server.pid) - cpu_before) / max(figures["requests"], 1) * 1e6
     timer.join()
     nodelay = ", ".join(state.split(" accepted")[0] for state in found.values())
     print(
         f"  {name:<26} {figures['rps']:>8.0f} req/s   p50 {figures['p50_ms']:6.2f} ms   p99 {figures['p99_ms']:6.2f} ms"
-        f"   errors {figures['errors']}   TCP_NODELAY on {nodelay} per worker"
+        f"   workers' CPU {figures['cpu_us']:5.1f} µs/req   errors {figures['errors']}   TCP_NODELAY on {nodelay} per worker"
         + (f" ({figures['first_error']})" if figures["first_error"] else ""),
         flush=True,
     )
@@ -192,8 +206,7 @@ def where_time_goes(home: Path, token: str, payload: str, repeat: int = 3000) ->
     body = json.dumps({"input": payload}).encode()
     costs["whole app, page (answer kept)"] = per_call(lambda: asgi_call(app, "GET", page_path))
     costs["whole app, verify (answer kept)"] = per_call(lambda: asgi_call(app, "POST", "/api/v1/verify", body))
-    layers: Any = app  # SecurityHeaders > BodyLimit > AnswerCache (no rate limit when api_rate=0)
-    cache = layers.app.app
+    cache: Any = app  # the answer cache is the outermost layer; behind it, the routes
     costs["  of which the reader's marker"] = per_call(cache.reader.marker)
     starlette = cache.app  # the same app behind the cache: every request verifies and renders
     costs["whole app, page (nothing kept)"] = per_call(lambda: asgi_call(starlette, "GET", page_path))
@@ -264,9 +277,14 @@ def main() -> None:
             server.wait(10)
     print(f"\nmedians over {len(rounds)} rounds:")
     for key, (name, *_) in targets.items():
-        rps, p50, p99 = (statistics.median(r[key][f] for r in rounds) for f in ("rps", "p50_ms", "p99_ms"))
+        rps, p50, p99, cpu = (
+            statistics.median(r[key][f] for r in rounds) for f in ("rps", "p50_ms", "p99_ms", "cpu_us")
+        )
         errors = sum(r[key]["errors"] for r in rounds)
-        print(f"  {name:<26} {rps:>8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   errors {errors}")
+        print(
+            f"  {name:<26} {rps:>8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms"
+            f"   workers' CPU {cpu:5.1f} µs/req   errors {errors}"
+        )
     for key in ("page", "verify"):
         ratios = [r[key]["rps"] / r["bare"]["rps"] for r in rounds]
         print(f"ratio {key} / bare: {statistics.median(ratios):.2f} (rounds: {', '.join(f'{x:.2f}' for x in ratios)})")

@@ -130,3 +130,26 @@ def test_a_kept_answer_gets_the_security_headers_of_each_request(web, desk, veri
     assert len(verifies) == 1
     assert ["strict-transport-security" in a.headers for a in answers] == [False, True, False, True]
     assert len({a.content for a in answers}) == 1
+
+
+def test_a_kept_verdict_carries_the_headers_of_the_first_and_is_still_rate_limited(serve_app, desk, verifies):
+    code = desk.mint_scene("09", "window 7")[0]
+    web = serve_app(api_rate=3)
+    answers = [web.post("/api/v1/verify", json={"input": code.payload}) for _ in range(4)]
+    assert len(verifies) == 1, "the repeat verdicts were not answered from the cache"
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert dict(answers[1].headers) == dict(answers[0].headers) and answers[1].content == answers[0].content
+    for answer in answers:
+        assert answer.headers["x-content-type-options"] == "nosniff" and "content-security-policy" in answer.headers
+
+
+def test_a_verify_body_in_pieces_is_read_whole_and_kept_as_one(web, desk, verifies):
+    code = desk.mint_scene("09", "window 8")[0]
+    body = ('{"input": "' + code.payload + '"}').encode()
+    pieces = [body[:7], body[7:20], body[20:]]
+    headers = {"content-type": "application/json"}
+    for _ in range(2):
+        response = web.post("/api/v1/verify", content=iter(pieces), headers=headers)
+        assert response.status_code == 200 and response.json()["status"] == "genuine"
+    assert web.post("/api/v1/verify", content=body, headers=headers).json()["status"] == "genuine"
+    assert len(verifies) == 1

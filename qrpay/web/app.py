@@ -1,8 +1,9 @@
 """The ASGI app of `qrpay serve`, built by :func:`create_app` from settings.
 
-Layers, outermost first: forwarded headers (only from the configured proxies), security
-headers, the API rate limit, the body size limit, the answer cache (cache.py: pages and
-verdicts kept while the register, keyring, catalog and day are unchanged), then Starlette's routes.
+Layers, outermost first: forwarded headers (only from the configured proxies), the answer cache
+(cache.py: pages and verdicts kept while the register, keyring, catalog and day are unchanged;
+it applies the guards below itself to the requests it answers), then security headers, the API
+rate limit, the body size limit, and Starlette's routes.
 """
 
 from __future__ import annotations
@@ -81,10 +82,10 @@ def create_app(serve: ServeSettings) -> ASGIApp:
         routes=routes,
         exception_handlers={Unavailable: unavailable, HTTPException: http_error, Exception: internal},
     )
-    wrapped: ASGIApp = BodyLimit(AnswerCache(app, reader, path))
-    if serve.api_rate:
-        wrapped = RateLimit(wrapped, serve.api_rate)
-    wrapped = SecurityHeaders(wrapped, content_security_policy(form_origin(settings.pay_url)))
+    guarded: ASGIApp = BodyLimit(app)
+    limiter = RateLimit(guarded, serve.api_rate) if serve.api_rate else None
+    security = SecurityHeaders(limiter or guarded, content_security_policy(form_origin(settings.pay_url)))
+    wrapped: ASGIApp = AnswerCache(app, security, reader, path, security, limiter)
     if serve.trusted_proxies:
         # uvicorn types ASGI apps by its own protocol classes; ours are the plain callables of the spec
         wrapped = cast(ASGIApp, ProxyHeadersMiddleware(cast(Any, wrapped), trusted_hosts=list(serve.trusted_proxies)))

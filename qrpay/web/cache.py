@@ -7,6 +7,10 @@ changes whenever any of it does, read *before* the answer is computed; an answer
 the marker it was computed with and given again only while the marker is unchanged. So a
 revocation committed by a desk shows on the very next request, as without the cache.
 
+The cache is the outermost layer (inside the forwarded headers): for the two kinds of request
+it keeps, it applies the rate limit, the body limit and the security headers itself, so a kept
+answer goes out in one step, its headers baked in (for http and for https: HSTS is https's).
+
 Only what an endpoint marks as derived from the verdict alone is kept (``scope[CACHEABLE]``):
 never a 503, a 500, a form's answer or an error about the request itself. Where the register
 has no change counter (PostgreSQL) the marker is None and nothing is kept: every request reads.
@@ -16,7 +20,20 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from .middleware import ASGIApp, Message, Receive, Scope, Send
+from .middleware import (
+    MAX_BODY,
+    ASGIApp,
+    Message,
+    RateLimit,
+    Receive,
+    Scope,
+    SecurityHeaders,
+    Send,
+    TooLarge,
+    read_body,
+    replay,
+    too_large,
+)
 from .reader import Reader
 from .texts import in_app_browser
 
@@ -26,82 +43,117 @@ MAX_BYTES = 16 * 1024 * 1024  # per worker
 JSON = b"application/json"
 
 
+Headers = tuple[tuple[bytes, bytes], ...]
+
+
 class Stored:
+    """A kept answer, its headers ready to send over http and over https (security headers included)."""
+
     __slots__ = ("body", "headers", "status")
 
-    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes):
+    def __init__(self, status: int, headers: tuple[Headers, Headers], body: bytes):
         self.status, self.headers, self.body = status, headers, body
 
-    async def send(self, send: Send) -> None:
-        # fresh messages each time: the layers outside may rewrite a message's headers
-        await send({"type": "http.response.start", "status": self.status, "headers": list(self.headers)})
+    async def send(self, send: Send, https: bool) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers[https]})
         await send({"type": "http.response.body", "body": self.body})
 
 
 class AnswerCache:
-    """Pure ASGI: answers ``GET {page_prefix}TOKEN`` and ``POST /api/v1/verify`` from kept answers."""
+    """Pure ASGI, the outermost layer: ``GET {page_prefix}TOKEN`` and ``POST /api/v1/verify``
+    (JSON) under the same guards as every other request, their answers kept; the rest to *guarded*.
 
-    def __init__(self, app: ASGIApp, reader: Reader, page_prefix: str, verify_path: str = "/api/v1/verify"):
-        self.app = app
+    *guarded* is *app* behind *security*, *limiter* and the body limit; for the two kept kinds this
+    layer applies those guards itself, in the same order (rate limit, body limit, then the
+    answer, every response with the security headers), so a kept answer is sent in one step, its
+    security headers baked in, and a verify body is read once.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        guarded: ASGIApp,
+        reader: Reader,
+        page_prefix: str,
+        security: SecurityHeaders,
+        limiter: RateLimit | None = None,
+        body_limit: int = MAX_BODY,
+        verify_path: str = "/api/v1/verify",
+    ):
+        self.app, self.guarded = app, guarded
         self.reader = reader
         self.page_prefix = page_prefix
+        self.security, self.limiter, self.body_limit = security, limiter, body_limit
         self.verify_path = verify_path
         self.marker: Hashable | None = None
         self.kept: dict[Hashable, Stored] = {}
         self.size = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        kind = self._kind(scope)
+        if kind is None:
+            await self.guarded(scope, receive, send)
             return
-        key, receive = await self._key(scope, receive)
-        if key is None:
-            await self.app(scope, receive, send)
-            return
+        if self.limiter is not None:
+            wait = self.limiter.wait(scope)
+            if wait:
+                await self.limiter.refuse(self.security.wrap(scope, send), wait)
+                return
+        https = scope.get("scheme") == "https"
+        if kind == "page":
+            agent = next((v for n, v in scope["headers"] if n == b"user-agent"), b"")
+            key: Hashable = (scope["path"], in_app_browser(agent.decode("latin-1")))
+        else:
+            try:
+                body = await read_body(scope, receive, self.body_limit)
+            except TooLarge:
+                await too_large(self.security.wrap(scope, send), self.body_limit)
+                return
+            if body is None:  # the client left
+                return
+            key, receive = body, replay(body, receive)
         marker = self.reader.marker()
         if marker is None:  # nothing to tell a change by, or the state cannot be read: answer afresh
             self._forget()
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, self.security.wrap(scope, send))
             return
         if marker != self.marker:
             self._forget()
             self.marker = marker
         stored = self.kept.get(key)
         if stored is not None:
-            await stored.send(send)
+            await stored.send(send, https)
             return
         await self._answer_and_keep(scope, receive, send, key, marker)
 
-    async def _key(self, scope: Scope, receive: Receive) -> tuple[Hashable | None, Receive]:
-        """What the answer to this request depends on besides the marker; None when it is not kept."""
+    def _kind(self, scope: Scope) -> str | None:
+        """ "page" or "verify" for a request whose answer may be kept, else None."""
+        if scope["type"] != "http":
+            return None
         method, path = scope["method"], scope["path"]
         if method == "GET" and path.startswith(self.page_prefix) and not scope.get("root_path"):
             token = path[len(self.page_prefix) :]
-            if token and "/" not in token:
-                agent = next((v for n, v in scope["headers"] if n == b"user-agent"), b"")
-                return ("page", path, in_app_browser(agent.decode("latin-1"))), receive
-            return None, receive
+            return "page" if token and "/" not in token else None
         if method == "POST" and path == self.verify_path:
             kind = next((v for n, v in scope["headers"] if n == b"content-type"), b"")
-            if kind.split(b";")[0].strip().lower() != JSON:
-                return None, receive
-            body, receive = await _read_body(receive)
-            return (None, receive) if body is None else (("verify", body), receive)
-        return None, receive
+            return "verify" if kind.split(b";")[0].strip().lower() == JSON else None
+        return None
 
     async def _answer_and_keep(self, scope: Scope, receive: Receive, send: Send, key: Hashable, marker: object) -> None:
         parts: list[Message] = []
+        secured = self.security.wrap(scope, send)
 
         async def keep_and_send(message: Message) -> None:
-            parts.append(message)
-            await send(message)
+            parts.append(dict(message))  # as the app sent it: securing replaces its headers
+            await secured(message)
 
         scope[CACHEABLE] = False
         await self.app(scope, receive, keep_and_send)
         if not scope[CACHEABLE] or len(parts) != 2 or parts[1].get("more_body"):
             return
         start, body = parts
-        stored = Stored(start["status"], list(start.get("headers", ())), bytes(body.get("body", b"")))
+        headers = [tuple(self.security.added(start.get("headers", ()), https)) for https in (False, True)]
+        stored = Stored(start["status"], (headers[0], headers[1]), bytes(body.get("body", b"")))
         if len(stored.body) > MAX_BYTES // 64:
             return
         while self.kept and (len(self.kept) >= MAX_ENTRIES or self.size + len(stored.body) > MAX_BYTES):
@@ -114,24 +166,3 @@ class AnswerCache:
     def _forget(self) -> None:
         self.kept.clear()
         self.size = 0
-
-
-async def _read_body(receive: Receive) -> tuple[bytes | None, Receive]:
-    """The whole request body (None if the client left), and a ``receive`` that gives it again."""
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return None, _replay([message], receive)
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    body = b"".join(chunks)
-    return body, _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
-
-
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    async def replayed() -> Message:
-        return messages.pop(0) if messages else await receive()
-
-    return replayed

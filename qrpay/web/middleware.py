@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Awaitable, Callable, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -63,20 +63,72 @@ class SecurityHeaders:
             (b"cross-origin-opener-policy", b"same-origin"),
             (b"permissions-policy", b"camera=(), microphone=(), geolocation=(), payment=()"),
         ]
+        self.https_headers = [*self.headers, (b"strict-transport-security", HSTS)]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.headers + [(b"strict-transport-security", HSTS)] * (scope.get("scheme") == "https")
+        await self.app(scope, receive, self.wrap(scope, send))
+
+    def added(self, headers: Iterable[tuple[bytes, bytes]], https: bool) -> list[tuple[bytes, bytes]]:
+        """*headers* and the security headers they lack (with HSTS over *https*)."""
+        headers = list(headers)
+        have = {name.lower() for name, _ in headers}
+        return headers + [h for h in (self.https_headers if https else self.headers) if h[0] not in have]
+
+    def wrap(self, scope: Scope, send: Send) -> Send:
+        """*send* adding this request's security headers to the response's start."""
+        https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                have = {name.lower() for name, _ in message.get("headers", ())}
-                message["headers"] = [*message.get("headers", ()), *(h for h in extra if h[0] not in have)]
+                message["headers"] = self.added(message.get("headers", ()), https)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        return send_with_headers
+
+
+class TooLarge(Exception):
+    """A request body beyond the limit, declared or sent."""
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int = MAX_BODY) -> bytes | None:
+    """The whole request body, or None if the client left first; :class:`TooLarge` past *limit* bytes."""
+    declared = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise TooLarge
+    message = await receive()
+    if message["type"] == "http.disconnect":
+        return None
+    body = message.get("body", b"")
+    if not message.get("more_body") and len(body) <= limit:
+        return body  # the usual case: one message
+    chunks, size = [body], len(body)
+    while size <= limit and message.get("more_body"):
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        chunks.append(chunk)
+    if size > limit:
+        raise TooLarge
+    return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` giving *body* once as the whole request, then whatever *receive* gives."""
+    given = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed() -> Message:
+        return given.pop() if given else await receive()
+
+    return replayed
+
+
+async def too_large(send: Send, limit: int = MAX_BODY) -> None:
+    await send_json(send, 413, "too_large", f"the request body is limited to {limit} bytes")
 
 
 class BodyLimit:
@@ -90,29 +142,13 @@ class BodyLimit:
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await send_json(send, 413, "too_large", f"the request body is limited to {self.limit} bytes")
+        try:
+            body = await read_body(scope, receive, self.limit)
+        except TooLarge:
+            await too_large(send, self.limit)
             return
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.limit:
-                await send_json(send, 413, "too_large", f"the request body is limited to {self.limit} bytes")
-                return
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                break
-        replay = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
-
-        async def receive_buffered() -> Message:
-            return replay.pop() if replay else await receive()
-
-        await self.app(scope, receive_buffered, send)
+        if body is not None:
+            await self.app(scope, replay(body, receive), send)
 
 
 class RateLimit:
@@ -131,18 +167,24 @@ class RateLimit:
         self.buckets: dict[str, tuple[float, float]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.capacity and scope["path"].startswith(self.prefix):
-            wait = self.take((scope.get("client") or ("?", 0))[0])
+        if scope["type"] == "http":
+            wait = self.wait(scope)
             if wait:
-                await send_json(
-                    send,
-                    429,
-                    "rate_limited",
-                    f"too many requests from this address; try again in {wait} s",
-                    [(b"retry-after", str(wait).encode())],
-                )
+                await self.refuse(send, wait)
                 return
         await self.app(scope, receive, send)
+
+    def wait(self, scope: Scope) -> int:
+        """0 when this HTTP request may go on (a token taken where the limit applies), else the
+        whole seconds to wait, to be answered by :meth:`refuse`."""
+        if not self.capacity or not scope["path"].startswith(self.prefix):
+            return 0
+        return self.take((scope.get("client") or ("?", 0))[0])
+
+    async def refuse(self, send: Send, wait: int) -> None:
+        """The 429 for a request that must *wait* seconds."""
+        message = f"too many requests from this address; try again in {wait} s"
+        await send_json(send, 429, "rate_limited", message, [(b"retry-after", str(wait).encode())])
 
     def take(self, client: str) -> int:
         """Take one token for *client*: 0 when allowed, else the whole seconds until a token is back."""
