@@ -153,3 +153,16 @@ def test_a_verify_body_in_pieces_is_read_whole_and_kept_as_one(web, desk, verifi
         assert response.status_code == 200 and response.json()["status"] == "genuine"
     assert web.post("/api/v1/verify", content=body, headers=headers).json()["status"] == "genuine"
     assert len(verifies) == 1
+
+
+def test_a_catalog_created_then_removed_shows_on_the_next_request(web, desk, verifies, home):
+    """The user catalog is optional: its appearing (and going again) is seen like any other change."""
+    code = desk.mint_scene("09", "window 9")[0]
+    warm(web, code, verifies)
+    plain = page_of(web, code).text
+    catalog = home / "catalog.toml"
+    catalog.write_text('[items."09"]\namount_min = 10\namount_max = 500\n', encoding="utf-8")
+    ruled = page_of(web, code).text
+    assert ruled != plain and "500" in ruled
+    catalog.unlink()
+    assert page_of(web, code).text == plain

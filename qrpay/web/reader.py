@@ -27,18 +27,26 @@ class Unavailable(Exception):
     """The keyring or register cannot be used right now; answered 503 without any detail."""
 
 
-def _stamps(watched: tuple[tuple[str, bool], ...]) -> tuple[tuple[int, ...], ...]:
-    """For each (path, content) watched: what changes when the file is replaced (and, with
-    *content*, rewritten); ``()`` when it is not there. Three stat calls, a few µs in all."""
-    found: list[tuple[int, ...]] = []
-    for path, content in watched:
+class Watched:
+    """A file whose replacement (and, with *content*, rewriting) means the Qrpay must be reopened."""
+
+    __slots__ = ("content", "path", "there")
+
+    def __init__(self, path: str, content: bool):
+        self.path, self.content, self.there = path, content, True
+
+    def stamp(self) -> tuple[int, ...]:
+        """What changes when the file is replaced (or rewritten); ``()`` when it is not there.
+        One stat; a file found missing is looked for with access(2), which costs no exception."""
+        if not self.there and not os.access(self.path, os.F_OK):
+            return ()
         try:
-            st = os.stat(path)
+            st = os.stat(self.path)
         except OSError:
-            found.append(())
-            continue
-        found.append((st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size) if content else (st.st_dev, st.st_ino))
-    return tuple(found)
+            self.there = False
+            return ()
+        self.there = True
+        return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size) if self.content else (st.st_dev, st.st_ino)
 
 
 class Reader:
@@ -46,16 +54,16 @@ class Reader:
         self.settings = settings
         # (path, whether its content matters); the register itself changes with every write
         self.watched = (
-            (str(settings.keyring_path), True),
-            (str(settings.user_catalog_path), True),
-            (str(settings.register_path), False),
+            Watched(str(settings.keyring_path), True),
+            Watched(str(settings.user_catalog_path), True),
+            Watched(str(settings.register_path), False),
         )
         self._qrpay: Qrpay | None = None
         self._stamp: tuple = ()
         self._generation = 0  # counts the Qrpays opened: a register's change counter is per connection
 
     def _current(self) -> Qrpay:
-        stamp = _stamps(self.watched)
+        stamp = tuple([watched.stamp() for watched in self.watched])
         if self._qrpay is None or stamp != self._stamp:
             self.drop()
             self._qrpay, self._stamp = Qrpay(self.settings, reader=True), stamp
