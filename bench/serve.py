@@ -1,14 +1,17 @@
 """Benchmark of qrpay serve against a bare ASGI hello-world, served the same way in the same run.
 
     python bench/serve.py [--duration 30] [--repeat 3] [--clients 32] [--workers 2] [--client wrk|python]
+                          [--compare CHECKOUT]
 
 Both servers are uvicorn with httptools and uvloop, N workers, no access log, no server header,
 no proxy-header layer (as `qrpay serve` runs). The load (load.py): wrk with two threads keeping
 CLIENTS keep-alive connections busy. Each round loads the bare app, the payer page and
 POST /api/v1/verify in turn, with the load average before each; printed per target: requests/s,
-p50/p99 latency, errors, TCP_NODELAY as found on every worker's accepted sockets half-way (read
+p50/p99 latency, the workers' CPU time per request (from /proc: steadier than requests/s on a
+shared machine), errors, TCP_NODELAY as found on every worker's accepted sockets half-way (read
 from outside with pidfd_getfd); then the medians over the rounds, the ratio to the bare app (the
-median of the rounds' ratios) and where one request's time goes in-process.
+median of the rounds' ratios) and where one request's time goes in-process. --compare CHECKOUT
+serves that checkout's qrpay too (PYTHONPATH), loaded in the same rounds: before and after.
 """
 
 from __future__ import annotations
@@ -224,6 +227,11 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--client", choices=("wrk", "python"), default="wrk" if have_wrk() else "python")
+    parser.add_argument(
+        "--compare",
+        metavar="CHECKOUT",
+        help="also serve the qrpay of another checkout (e.g. the main branch's) in the same rounds",
+    )
     args = parser.parse_args()
     if args.client == "python":
         print(
@@ -261,6 +269,14 @@ def main() -> None:
         "page": ("payer page GET /q/TOKEN", site, site_port, ("GET", "/q/" + code.token, b"", "")),
         "verify": ("POST /api/v1/verify", site, site_port, verify),
     }
+    servers = [bare, site]
+    if args.compare:
+        other_port = free_port()
+        other_env = {**env, "PYTHONPATH": str(Path(args.compare).resolve())}
+        other = start(["qrpay.web:app_from_env", "--factory"], other_port, args.workers, other_env, "/healthz")
+        servers.append(other)
+        targets["page, compared"] = ("page of " + args.compare, other, other_port, targets["page"][3])
+        targets["verify, compared"] = ("verify of " + args.compare, other, other_port, verify)
     rounds: list[dict] = []
     try:
         for n in range(args.repeat):
@@ -272,7 +288,7 @@ def main() -> None:
                 }
             )
     finally:
-        for server in (bare, site):
+        for server in servers:
             server.terminate()
             server.wait(10)
     print(f"\nmedians over {len(rounds)} rounds:")
@@ -285,7 +301,7 @@ def main() -> None:
             f"  {name:<26} {rps:>8.0f} req/s   p50 {p50:6.2f} ms   p99 {p99:6.2f} ms"
             f"   workers' CPU {cpu:5.1f} µs/req   errors {errors}"
         )
-    for key in ("page", "verify"):
+    for key in [key for key in targets if key != "bare"]:
         ratios = [r[key]["rps"] / r["bare"]["rps"] for r in rounds]
         print(f"ratio {key} / bare: {statistics.median(ratios):.2f} (rounds: {', '.join(f'{x:.2f}' for x in ratios)})")
     where_time_goes(home, code.token, code.payload)
