@@ -74,7 +74,11 @@ def test_two_batches_at_once_both_succeed_with_unique_codes(home, keyring, tmp_p
         for source in (first, second):
             prefix = source.stem
             expected = {code.payload for code in codes if code.scene.startswith("东" if prefix == "first" else "西")}
-            read = {text for page in read_pdf_pages(tmp_path / f"{prefix}.pdf", 150) for text in page}
+            # only links, as the self-check counts: zxing-cpp now and then reads a short ghost symbol
+            # (seen: "1436") out of a dense sheet of 24 codes at 150 dpi
+            base = codes[0].payload.rsplit("/", 1)[0] + "/"
+            pages = read_pdf_pages(tmp_path / f"{prefix}.pdf", 150)
+            read = {text for page in pages for text in page if text.startswith(base)}
             assert read == expected
 
 
