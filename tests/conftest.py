@@ -147,3 +147,18 @@ def serve_app(desk):
 def web(serve_app):
     """The payer's site and API, in-process, redirecting to PAY_URL."""
     return serve_app()
+
+
+# -- qrpay desk --------------------------------------------------------------------------------
+
+DESK_PASSWORDS = {"clerk": "clerk-password-1", "officer": "officer-password-1"}
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its lowest costs, so tests that log in many times stay quick (the format is the same)."""
+    from argon2 import PasswordHasher
+
+    import qrpay.users
+
+    monkeypatch.setattr(qrpay.users, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
