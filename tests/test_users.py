@@ -178,3 +178,17 @@ def test_sessions_end_when_idle_and_after_a_working_day(desk, monkeypatch):
         assert desk.users.session(busy.secret) is not None
         clock.now += timedelta(minutes=20)
     assert desk.users.session(busy.secret) is None  # never idle, but too old
+
+
+def test_users_sessions_and_the_trail_survive_backup_and_restore(desk, tmp_path):
+    desk.users.add("olga", "officer", [], PASSWORD)
+    session = desk.users.login("olga", PASSWORD, "192.0.2.1")
+    desk.backup(tmp_path / "b.sqlite3")
+    desk.users.disable("olga")
+    desk.users.add("late", "officer", [], PASSWORD)
+    desk.restore(tmp_path / "b.sqlite3")
+    assert [(u.name, u.disabled_at) for u in desk.users.all()] == [("olga", None)]
+    assert desk.users.session(session.secret) is not None
+    assert [a["action"] for a in desk.users.actions()] == ["login"]
+    desk.users.add("next", "officer", [], PASSWORD)  # the key sequence goes on after the restored rows
+    assert [u.name for u in desk.users.all()] == ["next", "olga"]
