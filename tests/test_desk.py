@@ -281,3 +281,36 @@ def test_login_requests_from_one_address_are_rate_limited(desk_app, people):
     answers = [client.get("/login").status_code for _ in range(65)]
     assert answers[:60] == [200] * 60 and answers[-1] == 429  # (a slow run may refill one or two)
     assert desk_app(client=("192.0.2.99", 5000)).get("/login").status_code == 200
+
+
+def test_the_print_page_is_one_a4_sheet_of_the_real_poster(as_user, codes, desk, tmp_path):
+    client = as_user("land")
+    code = codes["land"]
+    assert f"/codes/{code.id}/print/poster-a4" in client.get(f"/codes/{code.id}").text
+    page = client.get(f"/codes/{code.id}/print/poster-a4")
+    assert page.status_code == 200 and f'src="/codes/{code.id}/print/poster-a4.png"' in page.text
+    css = client.get(re.search(r'href="(/static/print\.css[^"]*)"', page.text).group(1)).text
+    assert "@page { size: A4; margin: 0; }" in css and "width: 210mm; height: 297mm;" in css
+    image = client.get(f"/codes/{code.id}/print/poster-a4.png")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    (tmp_path / "sheet.png").write_bytes(image.content)
+    assert set(read_file(tmp_path / "sheet.png")) == {code.payload}
+    from PIL import Image
+
+    with Image.open(tmp_path / "sheet.png") as sheet:  # A4 at 200 dpi
+        assert sheet.size == (round(210 / 25.4 * 200), round(297 / 25.4 * 200))
+    action = desk.users.actions(user="land", limit=1)[0]
+    assert action["action"] == "print" and action["detail"].startswith("poster-a4.pdf sha256=")
+    for path in ("print/web", "print/web.png", "print/nothing", "print/nothing.png"):  # A4 PDF templates only
+        assert client.get(f"/codes/{code.id}/{path}").status_code == 404, path
+    assert client.get(f"/codes/{codes['police'].id}/print/poster-a4").status_code == 404
+    assert desk_app_anonymous_gets(client, f"/codes/{code.id}/print/poster-a4.png") == 401
+
+
+def desk_app_anonymous_gets(client, path: str) -> int:
+    cookies = dict(client.cookies)
+    client.cookies.clear()
+    try:
+        return client.get(path).status_code
+    finally:
+        client.cookies.update(cookies)

@@ -120,6 +120,44 @@ def test_a_clerk_finds_a_code_and_downloads_its_poster(site, browser, desk, tmp_
     assert page.csp_errors == []
 
 
+def test_the_print_page_prints_one_a4_sheet_at_100_percent(site, browser, desk, tmp_path):
+    import pypdfium2
+
+    page = open_page(browser)
+    log_in(page, site, CLERK)
+    code = desk.list_codes(kind="scene")[2]
+    page.goto(f"{site}/codes/{code.id}")
+    page.click(f"a[href='/codes/{code.id}/print/poster-a4']")
+    assert loaded(page, "img.sheet")
+    printed = tmp_path / "printed.pdf"
+    page.pdf(path=str(printed), prefer_css_page_size=True)  # Chromium's own print output, default scale
+    document = pypdfium2.PdfDocument(str(printed))
+    try:
+        sizes = [document[i].get_size() for i in range(len(document))]
+    finally:
+        document.close()
+    assert len(sizes) == 1 and abs(sizes[0][0] - 595.3) < 1 and abs(sizes[0][1] - 841.9) < 1  # one A4 sheet
+    assert set(read_file(printed)) == {code.payload}
+    original = desk.render(code.id, "poster-a4", tmp_path / "poster.pdf").path
+    assert abs(qr_width_mm(printed) - qr_width_mm(original)) < 1  # printed at 100 %: the QR is its real 80 mm
+    assert page.csp_errors == []
+
+
+def qr_width_mm(pdf: Path, dpi: int = 300) -> float:
+    """How wide the QR symbol on the PDF's first page is, from the corners the decoder finds."""
+    import pypdfium2
+    import zxingcpp
+
+    document = pypdfium2.PdfDocument(str(pdf))
+    try:
+        image = document[0].render(scale=dpi / 72, grayscale=True).to_pil()
+    finally:
+        document.close()
+    (found,) = zxingcpp.read_barcodes(image)
+    corners = found.position
+    return (corners.top_right.x - corners.top_left.x) / dpi * 25.4
+
+
 def test_an_officer_mints_and_revokes_a_code(site, browser, desk):
     page = open_page(browser)
     log_in(page, site, OFFICER)
@@ -145,7 +183,12 @@ def test_every_page_at_phone_and_desktop_width(site, browser, desk, tmp_path, wi
     code = desk.list_codes(kind="scene")[2]
     desk.render(code.id, "poster-a4", tmp_path / "poster.pdf")  # a render in its history
     pages = {
-        CLERK: {"list": "/", "code": f"/codes/{code.id}", "forbidden": "/mint"},
+        CLERK: {
+            "list": "/",
+            "code": f"/codes/{code.id}",
+            "print": f"/codes/{code.id}/print/poster-a4",
+            "forbidden": "/mint",
+        },
         OFFICER: {"mint": "/mint", "emergency": "/emergency", "reconcile": "/reconcile", "audit": "/audit"},
     }
     for who, paths in pages.items():
@@ -155,8 +198,8 @@ def test_every_page_at_phone_and_desktop_width(site, browser, desk, tmp_path, wi
         log_in(page, site, who)
         for name, path in paths.items():
             page.goto(site + path, wait_until="load")
-            if name == "code":
-                assert loaded(page, "figure.preview img")
+            if name in ("code", "print"):
+                assert loaded(page, "figure.preview img" if name == "code" else "img.sheet")
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), (name, width)
             page.screenshot(path=str(keep / f"desk-{name}-{width}.png"), full_page=True)
         assert page.csp_errors == []

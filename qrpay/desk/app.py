@@ -59,6 +59,7 @@ templates = Environment(
 )
 templates.globals.update(kinds=texts.KINDS, states=texts.STATES, roles=texts.ROLES, actions=texts.ACTIONS)
 templates.globals.update(formats=texts.FORMATS, classes=texts.CLASSES, css=f"/static/desk.css?v={__version__}")
+templates.globals.update(print_css=f"/static/print.css?v={__version__}")
 
 View = Callable[..., views.Answer]
 
@@ -199,6 +200,8 @@ def create_app(settings: DeskSettings) -> ASGIApp:
         Route("/", desk.route(views.code_list), methods=["GET"]),
         Route("/codes/{code_id}", desk.route(views.code_page), methods=["GET"]),
         Route("/codes/{code_id}/revoke", desk.route(views.revoke), methods=["POST"]),
+        Route("/codes/{code_id}/print/{template}.png", desk.route(views.print_image, download=True), methods=["GET"]),
+        Route("/codes/{code_id}/print/{template}", desk.route(views.print_page), methods=["GET"]),
         Route("/codes/{code_id}/{filename}", desk.route(views.download, download=True), methods=["GET"]),
         Route("/mint", desk.route(views.mint_form), methods=["GET"]),
         Route("/mint/{kind}", desk.route(views.mint), methods=["POST"]),

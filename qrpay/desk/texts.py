@@ -11,6 +11,7 @@ ACTIONS = {
     "login-locked": "登录被锁定",
     "logout": "退出",
     "download": "下载",
+    "print": "打印页",
     "mint": "发码",
     "revoke": "作废",
     "kit": "应急包",

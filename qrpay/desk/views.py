@@ -7,6 +7,7 @@ another department's code however it is spelled: the API answers NotFoundError, 
 
 from __future__ import annotations
 
+import io
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,8 @@ from starlette.requests import Request
 from qrpay import Code, InputError, NotFoundError, Qrpay
 from qrpay.emergency.kit import make_kit
 from qrpay.emergency.reconcile import reconcile
-from qrpay.render import extensions
+from qrpay.qr.decode import read_image_bytes
+from qrpay.render import Template, extensions
 from qrpay.users import Session
 
 from .texts import KINDS
@@ -25,6 +27,8 @@ from .texts import KINDS
 PAGE_SIZE = 50
 MEDIA = {".pdf": "application/pdf", ".png": "image/png", ".svg": "image/svg+xml", ".csv": "text/csv; charset=utf-8"}
 MAX_QUERY = 100
+A4_MM = (210.0, 297.0)
+PRINT_DPI = 200  # the print page's poster image: fine enough for text, a few hundred KB
 FIRST = ("poster-a4", "tent-a6", "labels-a4", "web")  # the templates a counter prints most, in that order
 
 
@@ -133,12 +137,14 @@ def code_page(ask: Ask, code_id: str, error: str = "", status: int = 200) -> Pag
     trail = qrpay.users.actions(target=code.id, limit=200)
     layouts = sorted(qrpay.templates(), key=lambda t: (FIRST.index(t.name) if t.name in FIRST else len(FIRST), t.name))
     downloads = [(t, [ext.lstrip(".") for ext in extensions(t) if ext != ".html"]) for t in layouts]
+    a4 = {t.name for t in layouts if t.format == "pdf" and (t.page_width, t.page_height) == A4_MM}
     return Page(
         "code.html",
         {
             "code": row(qrpay, code),
             "printable": not code.revoked and code.window_status(qrpay.today()) != "expired",
             "downloads": downloads,
+            "a4": a4,
             "renders": history(qrpay, code, trail),
             "trail": [action for action in trail if action["action"] != "download"],
             "error": error,
@@ -176,6 +182,51 @@ def download(ask: Ask, code_id: str, filename: str) -> File:
         data = path.read_bytes()
     ask.record("download", code.id, f"{template}.{ext} sha256={rendered.sha256}")
     return File(data, path.name, MEDIA[f".{ext}"])
+
+
+def a4_template(qrpay: Qrpay, name: str) -> Template:
+    """The PDF template *name*, if it prints on A4 (the print page's stylesheet is for A4 only)."""
+    found = {layout.name: layout for layout in qrpay.templates()}.get(name)
+    if found is None or found.format != "pdf" or (found.page_width, found.page_height) != A4_MM:
+        raise Refused(404, "没有这个 A4 版式")
+    return found
+
+
+def print_page(ask: Ask, code_id: str, template: str) -> Page:
+    """The poster as one A4 image under ``@page { size: A4; margin: 0 }``: the browser prints it at 100 %."""
+    code = find(ask.qrpay, code_id)
+    return Page("print.html", {"code": row(ask.qrpay, code), "layout": a4_template(ask.qrpay, template)})
+
+
+def print_image(ask: Ask, code_id: str, template: str) -> File:
+    """The A4 PDF rendered (self-checked, recorded), drawn as a PNG at PRINT_DPI, read back too."""
+    code = find(ask.qrpay, code_id)
+    a4_template(ask.qrpay, template)
+    with tempfile.TemporaryDirectory(prefix="qrpay-desk-") as folder:
+        path = Path(folder) / f"{code.id}-{template}.pdf"
+        try:
+            rendered = ask.qrpay.render(code.id, template, path)
+        except InputError as exc:
+            raise Refused(410, f"无法生成：{exc}") from None
+        data = raster(path.read_bytes(), PRINT_DPI)
+    if set(read_image_bytes(data)) != {code.payload}:
+        raise RuntimeError(f"the print image of {code.id} ({template}) does not read back as its code")
+    ask.record("print", code.id, f"{template}.pdf sha256={rendered.sha256}")
+    return File(data, f"{code.id}-{template}.png", MEDIA[".png"])
+
+
+def raster(pdf: bytes, dpi: int) -> bytes:
+    """The first page of *pdf* as a colour PNG at *dpi* (its physical size kept in the file)."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        image = document[0].render(scale=dpi / 72).to_pil()
+    finally:
+        document.close()
+    out = io.BytesIO()
+    image.save(out, "PNG", dpi=(dpi, dpi))
+    return out.getvalue()
 
 
 def revoke(ask: Ask, code_id: str) -> Answer:
