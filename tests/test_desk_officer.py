@@ -8,6 +8,7 @@ import io
 import re
 
 import pytest
+from helpers import in_months
 from test_desk import csrf_of, login
 
 from qrpay.qr.decode import read_pdf_pages
@@ -67,8 +68,8 @@ def test_minting_each_kind_goes_to_the_new_codes_page_and_is_recorded(officer, d
         ),
         (
             "/mint/open",
-            {"item": "06", "valid_from": "2031-05-02", "valid_until": "2031-05-01"},
-            ["mint", "open", "--item", "06", "--valid-from", "2031-05-02", "--valid-until", "2031-05-01"],
+            {"item": "06", "valid_from": str(in_months(2)), "valid_until": str(in_months(1))},
+            ["mint", "open", "--item", "06", "--valid-from", str(in_months(2)), "--valid-until", str(in_months(1))],
         ),
         ("/mint/unified", {"group": "parking"}, ["mint", "unified", "parking"]),
     ],
