@@ -4,9 +4,11 @@
 importing only those below it (checked by import-linter; see docs/ARCHITECTURE.md)::
 
     cli
+    desk
+    web
     batch | audit | demo | emergency.log | emergency.reconcile | emergency.kit
     api (Qrpay)
-    verify | render | revocations | emergency.books
+    verify | render | revocations | emergency.books | users
     register | keys | qr | emergency.ledger | config
     codes (catalog, token, paycode, record, seal)
     fileio | clock

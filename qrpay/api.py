@@ -1,12 +1,8 @@
 """The Python API: mint, verify, revoke, render and look up codes; the CLI is a thin layer over it.
 
->>> desk = Qrpay.open()                      # settings from QRPAY_HOME / QRPAY_BASE_URL
->>> code, new = desk.mint_scene("09", "window 3")
->>> desk.verify(code.payload).status
-'genuine'
+>>> code, new = Qrpay.open().mint_scene("09", "window 3")    # settings from QRPAY_HOME / QRPAY_BASE_URL
 
-Callers (the CLI, batch, audit, the emergency features, other programs) go through these
-methods; the register and keyring behind them are the storage layer's business.
+Callers (the CLI, the desk, batch, audit, the emergency features) go through these methods.
 """
 
 from __future__ import annotations
@@ -25,12 +21,13 @@ from .codes.record import Code, check_window, clean_scene, clean_text, parse_dat
 from .codes.seal import seal, stand_in
 from .config import Settings
 from .emergency.books import Books
-from .errors import InputError, KeyringError, RegisterError
+from .errors import InputError, KeyringError, NotFoundError, RegisterError
 from .keys import Key, Keyring
 from .qr.encode import version_of
 from .register.store import Purpose, Register
 from .render import CodeView, Rendered, Template, list_templates, load_template
 from .render import render as draw
+from .users import Users, in_scope
 from .verify import Standing, Verdict, Verifier
 
 MAX_REASON = 200
@@ -38,21 +35,19 @@ READER_BUSY_S = 2.0
 
 
 class Qrpay:
-    """One user's qrpay: settings, catalog, keyring and register, opened lazily.
-
-    *today* gives the current day (default: the clock in the configured time zone); pass
-    another to see what qrpay would say on some other day.
-    """
+    """One user's qrpay: settings, catalog, keyring and register, opened lazily. *today* gives the
+    current day (default: the clock in the configured time zone); pass another to see what qrpay would
+    say on some other day. :meth:`scoped` narrows it to some departments' codes."""
 
     def __init__(self, settings: Settings, *, today: clock.Today | None = None, reader: bool = False):
         self.settings = settings
         self.reader = reader  # only reads the register (qrpay serve): never creates or changes it
         self._today = today
+        self.departments: frozenset[str] | None = None  # None: every department's codes (see scoped)
         self._outputs = fileio.protect(fileio.Owner(settings.home, self._recorded, settings.keeps))
 
     def _recorded(self, path: str) -> set[str]:
-        """What this Qrpay's open register records at *path*. One closed (or never opened) has no
-        say, and one that cannot be used has recorded nothing: the file is refused, never replaced."""
+        """What this Qrpay's open register records at *path*; closed, unopened or unusable: nothing."""
         if "register" not in self.__dict__:
             return set()
         try:
@@ -66,6 +61,7 @@ class Qrpay:
 
     def close(self) -> None:
         self.__dict__.pop("books", None)
+        self.__dict__.pop("users", None)
         if "register" in self.__dict__:
             self.register.close()
             del self.__dict__["register"]
@@ -98,6 +94,11 @@ class Qrpay:
         return Books(self.register)
 
     @cached_property
+    def users(self) -> Users:
+        """The staff desk's users, sessions and audit trail (qrpay users, qrpay desk)."""
+        return Users.on(self.register, self.catalog)
+
+    @cached_property
     def verifier(self) -> Verifier:
         return Verifier(
             lambda serial: self.register.lookup(serial),
@@ -115,7 +116,6 @@ class Qrpay:
         return self.register.transaction()
 
     # -- describing ------------------------------------------------------------------------
-
     def subject(self, code: Code) -> Item | Group:
         """The catalog item or unified group a code collects for."""
         return self.catalog.subject_of(code)
@@ -124,8 +124,12 @@ class Qrpay:
         """A code as the CLI and JSON show it: register fields plus catalog names."""
         return self.catalog.describe(code)
 
-    # -- minting ---------------------------------------------------------------------------
+    def scoped(self, departments: Iterable[str] | None) -> Qrpay:
+        """Only *departments*' codes (a desk clerk's; None: all) are found: listed, shown, rendered, revoked."""
+        self.departments = None if departments is None else frozenset(departments)
+        return self
 
+    # -- minting ---------------------------------------------------------------------------
     def _mint(self, purpose: Purpose) -> tuple[Code, bool]:
         existing = self.register.find_live(*purpose)
         if existing:
@@ -149,8 +153,7 @@ class Qrpay:
         return {**fields, "qr_version": version_of(fields["payload"])}
 
     def stand_in(self, purpose: Purpose) -> Code:
-        """A code as *purpose* will be minted, with a stand-in serial and key that print as wide as
-        any real one: to measure its text before anything is minted. Never stored, never genuine."""
+        """*purpose*'s code with a stand-in serial and key as wide as any real one (to measure text); never stored."""
         return stand_in(*purpose, self.settings.base_url)
 
     def mint_unified(self, group: str) -> tuple[Code, bool]:
@@ -183,10 +186,12 @@ class Qrpay:
         return found
 
     # -- looking up ------------------------------------------------------------------------
-
     def get(self, code: str | int) -> Code:
         """The code with id *code* (``C0000042``), or with that serial."""
-        return self.register.get(code if isinstance(code, int) else parse_id(code))
+        found = self.register.get(code if isinstance(code, int) else parse_id(code))
+        if not in_scope(self.catalog, found, self.departments):
+            raise NotFoundError(f"no code {found.id} in the register; see 'qrpay list'")
+        return found
 
     def list_codes(
         self, *, kind: str | None = None, item: str | None = None, revoked: bool | None = None, limit: int | None = None
@@ -197,7 +202,9 @@ class Qrpay:
             number = (self.catalog.group(item) if item in self.catalog.groups else self.catalog.item(item)).number
         if limit is not None and limit < 1:
             raise InputError(f"--limit must be at least 1, got {limit}")
-        return self.register.list_codes(kind=kind, number=number, revoked=revoked, limit=limit)
+        every = None if self.departments else limit  # a clerk's codes are picked from all of them
+        found = self.register.list_codes(kind=kind, number=number, revoked=revoked, limit=every)
+        return [code for code in found if in_scope(self.catalog, code, self.departments)][:limit]
 
     def renders(self, code: Code) -> list[dict[str, str]]:
         """The files rendered from *code*: template, path, sha256 and when, oldest first."""
@@ -217,11 +224,10 @@ class Qrpay:
         self.register.add_renders(rows, template)
 
     def revoke(self, code_id: str, reason: str) -> Code:
-        serial = parse_id(code_id)
+        serial = self.get(code_id).serial
         return self.register.revoke(serial, clean_text(reason, field="reason", limit=MAX_REASON))
 
     # -- keys ------------------------------------------------------------------------------
-
     def retire_key(self, kid: int, *, force: bool = False) -> Key:
         """Retire key *kid*, refusing while live codes still depend on it unless *force*."""
         live = self.register.count_live_by_key(kid, self.today())
@@ -258,7 +264,6 @@ class Qrpay:
         _ = self.keyring
 
     # -- the register as a file, and the revocation list -----------------------------------
-
     def backup(self, output: Path | str) -> dict[str, Any]:
         """Copy the register to the new file *output*, consistent even while others write."""
         target = self.register.backup(Path(output))
@@ -299,7 +304,6 @@ class Qrpay:
         }
 
     # -- rendering -------------------------------------------------------------------------
-
     def templates(self) -> list[Template]:
         """The layout templates: the shipped ones, and the user's (which replace same-named ones)."""
         return list_templates(self.settings.user_templates_dir)
@@ -336,10 +340,9 @@ class Qrpay:
     ) -> Rendered:
         """Render one code with *template*, self-checked, and record the file in the register.
 
-        Without *output* the file goes to ``output/<ID>-<template>.<ext>`` under the current
-        folder; a file already there is replaced only if qrpay recorded it for this code.
-        A label sheet is filled with copies of the code.
-        """
+        Without *output* the file goes to ``output/<ID>-<template>.<ext>`` under the current folder;
+        a file already there is replaced only if qrpay recorded it for this code. A label sheet is
+        filled with copies of the code."""
         code = self.get(code_id)
         if code.revoked:
             raise InputError(
@@ -367,10 +370,8 @@ class Qrpay:
         return Path("output") / f"{code.id}-{layout.name}{layout.extension}"  # checked as every output is
 
     # -- serving (qrpay serve) -------------------------------------------------------------
-
     def _open_reader(self) -> Register:
-        """The register read-only and never created; a lock is waited for at most READER_BUSY_S,
-        so a web request answers 503 instead of hanging while a desk holds the register."""
+        """The register read-only, never created, a lock waited for at most READER_BUSY_S (then 503)."""
         return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
 
     def register_version(self) -> int | None:
@@ -382,7 +383,6 @@ class Qrpay:
         return revocations.build(self.list_codes(revoked=True), self.keyring.signing_key)
 
     # -- verifying -------------------------------------------------------------------------
-
     def verify(self, text: str) -> Verdict:
         """Is *text* (a scanned URL, a bare token or a typed payment code) a genuine code?"""
         return self.verifier.verify(text)

@@ -147,3 +147,40 @@ def serve_app(desk):
 def web(serve_app):
     """The payer's site and API, in-process, redirecting to PAY_URL."""
     return serve_app()
+
+
+# -- qrpay desk --------------------------------------------------------------------------------
+
+DESK_PASSWORDS = {"clerk": "clerk-password-1", "officer": "officer-password-1"}
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2 at its lowest costs, so tests that log in many times stay quick (the format is the same)."""
+    from argon2 import PasswordHasher
+
+    import qrpay.users
+
+    monkeypatch.setattr(qrpay.users, "HASHER", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+@pytest.fixture
+def desk_app(desk, cheap_hashes):
+    """The staff desk in-process: ``desk_app(insecure_http=...)`` gives a TestClient on https://desk.test."""
+    from starlette.testclient import TestClient
+
+    from qrpay.desk import DeskSettings, create_app
+
+    clients = []
+
+    def make(*, client=("192.0.2.20", 5000), **desk_settings):
+        app = create_app(DeskSettings(Settings.load(home=desk.settings.home), **desk_settings))
+        test_client = TestClient(
+            app, base_url="https://desk.test", follow_redirects=False, raise_server_exceptions=False, client=client
+        )
+        clients.append(test_client)
+        return test_client
+
+    yield make
+    for test_client in clients:
+        test_client.close()

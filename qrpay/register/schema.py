@@ -107,6 +107,41 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "0005_desk",
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('clerk', 'officer')),
+            departments TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            password_changed_at TEXT NOT NULL,
+            disabled_at TEXT
+        );
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users (id),
+            csrf TEXT NOT NULL,
+            address TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            seen_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE INDEX sessions_user ON sessions (user_id);
+        CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            user_name TEXT NOT NULL,
+            address TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX actions_user_action ON actions (user_name, action, at);
+        """,
+    ),
 ]
 
 #: Every table the migrations make, parents before children (the order rows are copied in).
@@ -119,6 +154,9 @@ TABLES = (
     "statement_lines",
     "reconciliations",
     "reconciliation_results",
+    "users",
+    "sessions",
+    "actions",
 )
 #: The tables whose integer key PostgreSQL draws from a sequence, and that key.
 SEQUENCES = {
@@ -127,6 +165,8 @@ SEQUENCES = {
     "log_entries": "id",
     "statements": "id",
     "reconciliations": "id",
+    "users": "id",
+    "actions": "id",
 }
 MIGRATIONS_TABLE = "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
 

@@ -1,0 +1,70 @@
+"""What `qrpay desk` needs beyond the CLI's settings: cookie security, proxy trust, the session key.
+
+Each worker of a multi-worker desk builds its app from the environment, so every setting has an
+environment variable and :meth:`DeskSettings.environ` writes them back out.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qrpay import InputError, Settings
+from qrpay.web.settings import _proxies
+
+SECRET_FILE = "desk-secret"  # under QRPAY_HOME, owner-only: the key that signs the session cookies
+INSECURE_ENV = "QRPAY_DESK_INSECURE_HTTP"
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    settings: Settings
+    insecure_http: bool = False  # cookies without Secure: only for a desk used on plain http at 127.0.0.1
+    trusted_proxies: tuple[str, ...] = field(default_factory=tuple)  # only these may set X-Forwarded-*
+
+    @classmethod
+    def load(
+        cls, settings: Settings | None = None, *, insecure_http: bool | None = None, trusted_proxies: str | None = None
+    ) -> DeskSettings:
+        env = os.environ
+        proxies = trusted_proxies if trusted_proxies is not None else env.get("QRPAY_TRUSTED_PROXIES", "")
+        insecure = insecure_http if insecure_http is not None else env.get(INSECURE_ENV, "") == "1"
+        return cls(settings=settings or Settings.load(), insecure_http=insecure, trusted_proxies=_proxies(proxies))
+
+    def environ(self) -> dict[str, str]:
+        """The environment that makes :meth:`load` in a worker give back these settings."""
+        base = self.settings
+        env = {
+            "QRPAY_HOME": str(base.home),
+            "QRPAY_BASE_URL": base.base_url,
+            "QRPAY_TZ": base.timezone,
+            "QRPAY_TRUSTED_PROXIES": ",".join(self.trusted_proxies),
+            INSECURE_ENV: "1" if self.insecure_http else "0",
+        }
+        if base.database_url:
+            env["QRPAY_DATABASE_URL"] = base.database_url
+        return env
+
+    def session_key(self) -> bytes:
+        """The cookie-signing key in ``QRPAY_HOME/desk-secret``, made (0600) on first use; never printed.
+        Desks behind one proxy that share a register should share this file."""
+        return session_key(self.settings.home / SECRET_FILE)
+
+
+def session_key(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48) + "\n")
+    if path.stat().st_mode & 0o077:
+        raise InputError(f"{path} must be readable by its owner only: chmod 600 {path}")
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise InputError(f"{path} holds no usable key; delete it and a new one is made (every desk login ends)")
+    return key.encode("ascii")
