@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qrpay import InputError, Settings
-from qrpay.web.settings import _proxies
+from qrpay.web.settings import proxies_from
 
 SECRET_FILE = "desk-secret"  # under QRPAY_HOME, owner-only: the key that signs the session cookies
 INSECURE_ENV = "QRPAY_DESK_INSECURE_HTTP"
@@ -31,7 +31,7 @@ class DeskSettings:
         env = os.environ
         proxies = trusted_proxies if trusted_proxies is not None else env.get("QRPAY_TRUSTED_PROXIES", "")
         insecure = insecure_http if insecure_http is not None else env.get(INSECURE_ENV, "") == "1"
-        return cls(settings=settings or Settings.load(), insecure_http=insecure, trusted_proxies=_proxies(proxies))
+        return cls(settings=settings or Settings.load(), insecure_http=insecure, trusted_proxies=proxies_from(proxies))
 
     def environ(self) -> dict[str, str]:
         """The environment that makes :meth:`load` in a worker give back these settings."""

@@ -46,7 +46,7 @@ class ServeSettings:
             platform=env.get("QRPAY_SERVE_PLATFORM") or DEFAULT_PLATFORM,
             payee=env.get("QRPAY_SERVE_PAYEE") or DEFAULT_PAYEE,
             contact=env.get("QRPAY_SERVE_CONTACT") or DEFAULT_CONTACT,
-            trusted_proxies=_proxies(proxies),
+            trusted_proxies=proxies_from(proxies),
             api_rate=DEFAULT_API_RATE if rate is None else rate,
         )
 
@@ -77,7 +77,7 @@ def _integer(name: str, value: str | None) -> int | None:
         raise InputError(f"{name} must be a whole number, got {value!r}") from None
 
 
-def _proxies(text: str) -> tuple[str, ...]:
+def proxies_from(text: str) -> tuple[str, ...]:
     """Proxy addresses or networks, comma-separated; each checked so a typo cannot trust everyone."""
     found = []
     for part in (p.strip() for p in text.split(",")):
