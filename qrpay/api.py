@@ -337,8 +337,9 @@ class Qrpay:
         scale: int = 1,
         data_uri: bool = False,
         font: Path | str | None = None,
+        record: bool = True,
     ) -> Rendered:
-        """Render one code with *template*, self-checked, and record the file in the register.
+        """Render one code with *template*, self-checked; record the file in the register unless *record* is false.
 
         Without *output* the file goes to ``output/<ID>-<template>.<ext>`` under the current folder;
         a file already there is replaced only if qrpay recorded it for this code. A label sheet is
@@ -352,7 +353,7 @@ class Qrpay:
         if code.window_status(self.today()) == "expired":
             raise InputError(f"code {code.id} expired on {code.valid_until}; mint a new open code to print")
         layout = load_template(template, self.settings.user_templates_dir)
-        path = Path(output) if output is not None else self._default_output(code, layout)
+        path = Path(output) if output is not None else Path("output") / f"{code.id}-{layout.name}{layout.extension}"
         copies = layout.cells_per_page if layout.fill == "each" else 1
 
         return draw(
@@ -363,11 +364,10 @@ class Qrpay:
             emblem=None if emblem is None else Path(emblem),
             scale=scale,
             data_uri=data_uri,
-            record=lambda result: self.record_renders(layout.name, [(code, result.path, result.sha256)]),
+            record=(lambda result: self.record_renders(layout.name, [(code, result.path, result.sha256)]))
+            if record
+            else None,
         )
-
-    def _default_output(self, code: Code, layout: Template) -> Path:
-        return Path("output") / f"{code.id}-{layout.name}{layout.extension}"  # checked as every output is
 
     # -- serving (qrpay serve) -------------------------------------------------------------
     def _open_reader(self) -> Register:

@@ -202,6 +202,34 @@ def test_a_codes_page_shows_facts_preview_downloads_and_history(as_user, codes):
     assert "script" not in page.headers["content-security-policy"].replace("'none'", "")
 
 
+def test_the_preview_is_the_real_png_kept_not_recorded_and_revalidated(as_user, codes, desk, tmp_path, monkeypatch):
+    import qrpay.api
+
+    draws = []
+    real_draw = qrpay.api.draw
+    monkeypatch.setattr(qrpay.api, "draw", lambda *a, **k: draws.append(a[0].name) or real_draw(*a, **k))
+    client = as_user("land")
+    code = codes["land"]
+    assert f'src="/codes/{code.id}/preview.png"' in client.get(f"/codes/{code.id}").text
+    first = client.get(f"/codes/{code.id}/preview.png")
+    assert first.status_code == 200 and first.headers["content-type"] == "image/png"
+    assert first.headers["cache-control"].startswith("private") and "attachment" not in str(first.headers)
+    (tmp_path / "preview.png").write_bytes(first.content)
+    assert set(read_file(tmp_path / "preview.png")) == {code.payload}  # a real, readable render
+    again = client.get(f"/codes/{code.id}/preview.png")
+    assert again.content == first.content and draws == ["web"]  # drawn once, then kept
+    kept = client.get(f"/codes/{code.id}/preview.png", headers={"if-none-match": first.headers["etag"]})
+    assert kept.status_code == 304 and not kept.content
+    for _ in range(3):
+        client.get(f"/codes/{code.id}")
+    assert desk.renders(code) == []  # the history lists files made for people, not previews
+    assert "尚未生成过文件" in client.get(f"/codes/{code.id}").text
+    assert [a for a in desk.users.actions(target=code.id) if a["action"] != "login"] == []
+    assert client.get(f"/codes/{codes['police'].id}/preview.png").status_code == 404  # another department's
+    desk.revoke(code.id, "window closed")
+    assert client.get(f"/codes/{code.id}/preview.png").status_code == 410
+
+
 @pytest.mark.parametrize("template", ["poster-a4.pdf", "tent-a6.pdf", "labels-a4.pdf", "web.png", "web.svg"])
 def test_every_download_is_self_checked_real_and_recorded_with_the_user(as_user, codes, desk, tmp_path, template):
     client = as_user("land")

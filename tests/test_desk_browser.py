@@ -107,7 +107,7 @@ def test_a_clerk_finds_a_code_and_downloads_its_poster(site, browser, desk, tmp_
     links = page.locator("a.code-link")
     assert links.count() == 1
     links.first.click()
-    assert loaded(page, "figure.preview img")  # the real PNG, rendered for this request
+    assert loaded(page, "figure.preview img")  # the real PNG (self-checked, not in the render history)
     code = desk.list_codes(kind="scene")[2]
     assert code.scene == "窗口 3" and code.id in page.inner_text("h1")
     with page.expect_download() as waiting:

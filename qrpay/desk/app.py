@@ -41,6 +41,7 @@ from qrpay.web.middleware import (
 
 from . import texts, views
 from .auth import Cookies, same
+from .preview import CACHE_CONTROL
 from .settings import DeskSettings
 from .views import Ask, File, Page, Refused
 
@@ -133,12 +134,21 @@ class Desk:
                 if isinstance(answer, LoggedOut):
                     self.cookies.end(response)
                 return response
+            if isinstance(answer, File) and answer.etag:
+                return self.image(request, answer)
             if isinstance(answer, File):
                 disposition = f'attachment; filename="{answer.name}"'
                 return Response(
                     answer.data, media_type=answer.media, headers={**NO_STORE, "content-disposition": disposition}
                 )
             return self.page(answer, session)
+
+    def image(self, request: Request, image: File) -> Response:
+        """An image shown in a page, which the browser keeps and revalidates by its ETag (304)."""
+        headers = {"cache-control": CACHE_CONTROL, "etag": image.etag}
+        if request.headers.get("if-none-match") == image.etag:
+            return Response(status_code=304, headers=headers)
+        return Response(image.data, media_type=image.media, headers=headers)
 
     def page(self, page: Page, session: Session) -> HTMLResponse:
         return self.html(page.template, page.status, session=session, user=session.user, **page.context)
@@ -200,6 +210,7 @@ def create_app(settings: DeskSettings) -> ASGIApp:
         Route("/", desk.route(views.code_list), methods=["GET"]),
         Route("/codes/{code_id}", desk.route(views.code_page), methods=["GET"]),
         Route("/codes/{code_id}/revoke", desk.route(views.revoke), methods=["POST"]),
+        Route("/codes/{code_id}/preview.png", desk.route(views.preview, download=True), methods=["GET"]),
         Route("/codes/{code_id}/print/{template}.png", desk.route(views.print_image, download=True), methods=["GET"]),
         Route("/codes/{code_id}/print/{template}", desk.route(views.print_page), methods=["GET"]),
         Route("/codes/{code_id}/{filename}", desk.route(views.download, download=True), methods=["GET"]),

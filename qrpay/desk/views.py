@@ -22,6 +22,7 @@ from qrpay.qr.decode import read_image_bytes
 from qrpay.render import Template, extensions
 from qrpay.users import Session
 
+from .preview import PREVIEWS, etag
 from .texts import KINDS
 
 PAGE_SIZE = 50
@@ -83,6 +84,7 @@ class File:
     data: bytes
     name: str
     media: str
+    etag: str = ""  # set: an image shown in the page, which the browser may keep; else a download never stored
 
 
 Answer = Page | File | str  # a str is where to redirect (303)
@@ -157,6 +159,17 @@ def history(qrpay: Qrpay, code: Code, trail: list[dict[str, object]]) -> list[di
     """The code's renders, newest first, each with the desk user who downloaded it (the CLI's: no one)."""
     by = {str(a["detail"]).rpartition("sha256=")[2]: a["user"] for a in trail if a["action"] == "download"}
     return [{**render, "user": by.get(render["sha256"], "")} for render in reversed(qrpay.renders(code))]
+
+
+def preview(ask: Ask, code_id: str) -> File:
+    """The code page's image: the web template's PNG, self-checked, not in the render history."""
+    code = find(ask.qrpay, code_id)
+    if code.revoked or code.window_status(ask.qrpay.today()) == "expired":  # asked before any kept copy is
+        raise Refused(410, "此缴款码已不能打印；请发新码")
+    tag = etag(code)
+    if ask.request.headers.get("if-none-match") == tag:  # the browser's copy is current: no drawing
+        return File(b"", f"{code.id}-preview.png", MEDIA[".png"], tag)
+    return File(PREVIEWS.png(ask.qrpay, code), f"{code.id}-preview.png", MEDIA[".png"], tag)
 
 
 def find(qrpay: Qrpay, code_id: str) -> Code:

@@ -1,0 +1,54 @@
+"""A code's preview on its desk page: the web template's PNG, self-checked but not recorded.
+
+The render history lists files made for people (downloads, prints, CLI renders), so a preview
+is drawn with ``record=False``. A code's payload never changes, so its preview is kept here
+(least recently used dropped first) and the browser may keep it too, revalidating by ETag.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+from qrpay import Code, Qrpay
+
+TEMPLATE = "web"
+KEEP = 256  # previews kept per worker (a few KB each)
+CACHE_CONTROL = "private, max-age=3600"  # the browser may keep it; a shared proxy may not
+
+
+class Previews:
+    """The previews of the last KEEP codes shown, by code id and payload; safe across threads."""
+
+    def __init__(self, keep: int = KEEP):
+        self.keep = keep
+        self.kept: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def png(self, qrpay: Qrpay, code: Code) -> bytes:
+        """*code*'s preview PNG, drawn (and self-checked) the first time it is asked for."""
+        key = (code.id, code.payload)
+        with self.lock:
+            if key in self.kept:
+                self.kept.move_to_end(key)
+                return self.kept[key]
+        with tempfile.TemporaryDirectory(prefix="qrpay-desk-") as folder:
+            path = Path(folder) / f"{code.id}-{TEMPLATE}.png"
+            qrpay.render(code.id, TEMPLATE, path, record=False)
+            data = path.read_bytes()
+        with self.lock:
+            self.kept[key] = data
+            while len(self.kept) > self.keep:
+                self.kept.popitem(last=False)
+        return data
+
+
+def etag(code: Code) -> str:
+    """The preview's validator: it changes only with the code's id or payload."""
+    return '"' + hashlib.sha256(f"{code.id}\n{code.payload}".encode()).hexdigest()[:32] + '"'
+
+
+PREVIEWS = Previews()
