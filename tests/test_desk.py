@@ -311,6 +311,20 @@ def test_login_requests_from_one_address_are_rate_limited(desk_app, people):
     assert desk_app(client=("192.0.2.99", 5000)).get("/login").status_code == 200
 
 
+def test_a_browser_over_the_login_rate_gets_a_chinese_page_and_a_program_json(desk_app, people):
+    client = desk_app()
+    browser = {"accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    answers = [client.get("/login", headers=browser) for _ in range(65)]
+    refused = answers[-1]
+    assert refused.status_code == 429 and refused.headers["content-type"].startswith("text/html")
+    assert "登录尝试过于频繁" in refused.text and int(refused.headers["retry-after"]) >= 1
+    assert f"请 {refused.headers['retry-after']} 秒后再试" in refused.text
+    assert "content-security-policy" in refused.headers and refused.headers["cache-control"] == "no-store"
+    program = client.post("/login", data={"username": "land"})
+    assert program.status_code == 429 and program.json()["error"]["code"] == "rate_limited"
+    assert "retry-after" in program.headers
+
+
 def test_the_print_page_is_one_a4_sheet_of_the_real_poster(as_user, codes, desk, tmp_path):
     client = as_user("land")
     code = codes["land"]

@@ -18,7 +18,7 @@ from typing import Any, cast
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
+from starlette.datastructures import Headers, UploadFile
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
@@ -77,6 +77,23 @@ class Limits:
         await (self.large if large else self.small)(scope, receive, send)
 
 
+class LoginLimit(RateLimit):
+    """qrpay serve's rate limit on /login; a browser (asking for HTML) is told in a Chinese page, a program in JSON."""
+
+    def __init__(self, app: ASGIApp, per_minute: int, page: Callable[[int], Response]):
+        super().__init__(app, per_minute, prefix="/login")
+        self.page = page
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        wait = self.wait(scope) if scope["type"] == "http" else 0
+        if not wait:
+            await self.app(scope, receive, send)
+        elif "text/html" in Headers(scope=scope).get("accept", ""):
+            await self.page(wait)(scope, receive, send)
+        else:
+            await self.refuse(send, wait)
+
+
 class Desk:
     """The views' shared state: settings, cookies, and how a request becomes a view's answer."""
 
@@ -94,6 +111,12 @@ class Desk:
 
     def qrpay(self) -> Qrpay:
         return Qrpay(self.settings)
+
+    def too_many(self, wait: int) -> Response:
+        """The login page's 429: the same limit qrpay serve's API answers in JSON, in words a clerk reads."""
+        response = self.message(429, f"登录尝试过于频繁，请 {wait} 秒后再试")
+        response.headers["retry-after"] = str(wait)
+        return response
 
     async def read_form(self, request: Request) -> tuple[dict[str, str], UploadFile | None]:
         if request.method != "POST":
@@ -223,7 +246,7 @@ def create_app(settings: DeskSettings) -> ASGIApp:
         Mount("/static", StaticFiles(packages=[("qrpay.desk", "static")])),
     ]
     app = Starlette(routes=routes, exception_handlers={HTTPException: not_found, Exception: internal})
-    wrapped: ASGIApp = SecurityHeaders(RateLimit(Limits(app), LOGIN_RATE, prefix="/login"), content_security_policy())
+    wrapped: ASGIApp = SecurityHeaders(LoginLimit(Limits(app), LOGIN_RATE, desk.too_many), content_security_policy())
     if settings.trusted_proxies:
         wrapped = cast(
             ASGIApp, ProxyHeadersMiddleware(cast(Any, wrapped), trusted_hosts=list(settings.trusted_proxies))
