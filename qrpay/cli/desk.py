@@ -31,7 +31,7 @@ def desk_command(
     ] = False,
     access_log: Annotated[bool, typer.Option(help="Log one line per request on stderr.")] = True,
 ) -> None:
-    """Serve the staff desk (users: 'qrpay users add'); the session key is made in QRPAY_HOME/desk-secret."""
+    """Serve the staff desk (users: 'qrpay users add'); the session key: QRPAY_DESK_SECRET_FILE or QRPAY_HOME/desk-secret."""
     import uvicorn
 
     from ..desk import DeskSettings
