@@ -1,8 +1,6 @@
 """The Python API: mint, verify, revoke, render and look up codes; the CLI is a thin layer over it.
 
 >>> code, new = Qrpay.open().mint_scene("09", "window 3")    # settings from QRPAY_HOME / QRPAY_BASE_URL
-
-Callers (the CLI, the desk, batch, audit, the emergency features) go through these methods.
 """
 
 from __future__ import annotations
@@ -24,10 +22,11 @@ from .emergency.books import Books
 from .errors import InputError, KeyringError, NotFoundError, RegisterError
 from .keys import Key, Keyring
 from .qr.encode import version_of
+from .register import listing
 from .register.store import Purpose, Register
 from .render import CodeView, Rendered, Template, list_templates, load_template
 from .render import render as draw
-from .users import Users, in_scope
+from .users import Users, code_filter, in_scope
 from .verify import Standing, Verdict, Verifier
 
 MAX_REASON = 200
@@ -84,8 +83,8 @@ class Qrpay:
     def register(self) -> Register:
         if self.settings.database_url:  # a shared PostgreSQL register
             return Register.connect(self.settings.database_url, keep_dir=self.settings.home)
-        if self.reader:
-            return self._open_reader()
+        if self.reader:  # read-only, never created; a lock waited for briefly, so a web request answers 503
+            return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
         return Register.open(self.settings.register_path)
 
     @cached_property
@@ -206,6 +205,13 @@ class Qrpay:
         found = self.register.list_codes(kind=kind, number=number, revoked=revoked, limit=every)
         return [code for code in found if in_scope(self.catalog, code, self.departments)][:limit]
 
+    def find_codes(
+        self, search: str, *, kind: str | None, revoked: bool | None, offset: int, limit: int, upto: int
+    ) -> tuple[list[Code], int]:
+        """A page of the codes in scope matching *search* (users.code_filter), newest first, and how many (≤ *upto*)."""
+        where = code_filter(self.catalog, self.departments, search, kind, revoked)
+        return listing.page(self.register, where, offset, limit), listing.count(self.register, where, upto)
+
     def renders(self, code: Code) -> list[dict[str, str]]:
         """The files rendered from *code*: template, path, sha256 and when, oldest first."""
         return self.register.renders(code.serial)
@@ -293,15 +299,8 @@ class Qrpay:
         except KeyringError as exc:
             signing, key_count, key_state = None, 0, str(exc)
         where = self.settings.describe()
-        return {
-            "version": __version__,
-            "home": where.pop("home"),
-            "keyring": where.pop("keyring"),
-            "keyring_status": key_state,
-            "active_kid": signing,
-            "keys": key_count,
-            **where,
-        }
+        head = {"version": __version__, "home": where.pop("home"), "keyring": where.pop("keyring")}
+        return {**head, "keyring_status": key_state, "active_kid": signing, "keys": key_count, **where}
 
     # -- rendering -------------------------------------------------------------------------
     def templates(self) -> list[Template]:
@@ -368,11 +367,6 @@ class Qrpay:
             if record
             else None,
         )
-
-    # -- serving (qrpay serve) -------------------------------------------------------------
-    def _open_reader(self) -> Register:
-        """The register read-only, never created, a lock waited for at most READER_BUSY_S (then 503)."""
-        return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
 
     def register_version(self) -> int | None:
         """While this stays, nothing read from the register has changed (None: no such counter)."""

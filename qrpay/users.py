@@ -20,9 +20,11 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .codes.catalog import Catalog, Group
-from .codes.record import Code
-from .errors import InputError, NotFoundError
+from .codes import paycode
+from .codes.catalog import Catalog, Group, Item
+from .codes.record import Code, parse_id
+from .errors import InputError, MalformedToken, NotFoundError
+from .register.listing import Filter
 from .register.store import Register
 from .register.users import Accounts, UserRow
 
@@ -107,7 +109,10 @@ class Users:
     def __init__(self, accounts: Accounts, catalog: Catalog, now: Callable[[], datetime] | None = None):
         self.accounts = accounts
         self.catalog = catalog
-        self.now = now or now_utc
+        self.clock = now  # None: now_utc, looked up at each call (so a test may replace it)
+
+    def now(self) -> datetime:
+        return self.clock() if self.clock else now_utc()
 
     @classmethod
     def on(cls, register: Register, catalog: Catalog) -> Users:
@@ -239,6 +244,62 @@ def in_scope(catalog: Catalog, code: Code, departments: frozenset[str] | None) -
     subject = catalog.subject_of(code)
     items = [catalog.items[i] for i in subject.items if i in catalog.items] if isinstance(subject, Group) else [subject]
     return any(item.department in departments for item in items)
+
+
+def scope_numbers(catalog: Catalog, departments: frozenset[str] | None) -> frozenset[int] | None:
+    """The item and group numbers of the codes :func:`in_scope` lets *departments* see (None: all)."""
+    if departments is None:
+        return None
+    subjects: list[Item | Group] = [*catalog.items.values(), *catalog.groups.values()]
+    numbers = {subject.number for subject in subjects if _departments(catalog, subject) & departments}
+    return frozenset(numbers)
+
+
+def _departments(catalog: Catalog, subject: Item | Group) -> set[str]:
+    if isinstance(subject, Item):
+        return {subject.department}
+    return {catalog.items[i].department for i in subject.items if i in catalog.items}
+
+
+def code_filter(
+    catalog: Catalog, departments: frozenset[str] | None, search: str, kind: str | None, revoked: bool | None
+) -> Filter:
+    """The register's filter for the desk's list: *departments*' codes (None: all) of *kind*, revoked or
+    live, matching *search*: an id or whole payment code exactly, else any code whose item code, group,
+    name or department (the catalog's), scene, or payment-code digits contain it, case ignored."""
+    scope = scope_numbers(catalog, departments)
+    text = search.strip()
+    if not text:
+        return Filter(kind, revoked, scope)
+    exact = _exact(text)
+    if exact is not None:
+        return Filter(kind, revoked, scope, searching=True, serial=exact)
+    folded = text.casefold()
+    named = {number for number, shown in _names(catalog) if folded in shown}
+    digits = text.replace(" ", "")
+    return Filter(kind, revoked, scope, True, named, text, digits if digits.isdigit() else "")
+
+
+def _exact(text: str) -> int | None:
+    """The serial *text* names as a code id, or as a whole payment code with its check digits right."""
+    try:
+        return parse_id(text)
+    except InputError:
+        pass
+    try:
+        return paycode.parse(text).serial if paycode.looks_like(text) else None
+    except MalformedToken:
+        return None
+
+
+def _names(catalog: Catalog) -> tuple[tuple[int, str], ...]:
+    """Each item's and group's number with what the desk's list shows of it, case-folded."""
+    shown = [(item.number, f"{item.code} {item.name} {item.department}") for item in catalog.items.values()]
+    for group in catalog.groups.values():
+        single = group.items[0] if len(group.items) == 1 else ""
+        department = catalog.department_of(group) or "多个部门"
+        shown.append((group.number, f"{single} {group.name} {group.title} {department}"))
+    return tuple((number, text.casefold()) for number, text in shown)
 
 
 def check_name(name: str) -> str:

@@ -1,18 +1,19 @@
 """The ASGI app of `qrpay desk`, built by :func:`create_app` from settings.
 
 Layers, outermost first: forwarded headers (only from the configured proxies), qrpay serve's
-security headers, its rate limit (on /login), its body size limit (larger for the statement
-upload), then the routes. Every
-view goes through :meth:`Desk.handle`: the session from the cookie (none: a page answers 303 to
-/login, a download 401), the CSRF token of every POST (wrong or missing: 403), then the view in
-a worker thread with a Qrpay of its own, narrowed to the user's departments.
+security headers, its rate limit (on /login; a browser is told in a page), its body size limit
+(larger for the statement upload), then the routes. Every view goes through :meth:`Desk.handle`:
+the session from the cookie (none: a page answers 303 to /login, a download 401), the CSRF token
+of every POST (wrong or missing: 403), then the view in a worker thread with that thread's Qrpay
+(kept open between requests, see kept.py), narrowed to the user's departments.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -26,7 +27,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from qrpay import Qrpay, QrpayError, __version__
+from qrpay import QrpayError, __version__
 from qrpay.users import Session
 from qrpay.web.middleware import (
     ASGIApp,
@@ -41,6 +42,7 @@ from qrpay.web.middleware import (
 
 from . import texts, views
 from .auth import Cookies, same
+from .kept import Kept
 from .preview import CACHE_CONTROL
 from .settings import DeskSettings
 from .views import Ask, File, Page, Refused
@@ -100,6 +102,7 @@ class Desk:
     def __init__(self, desk: DeskSettings):
         self.settings = desk.settings
         self.cookies = Cookies(desk.session_key(), secure=not desk.insecure_http)
+        self.qrpay = Kept(desk.settings)  # with self.qrpay() as qrpay: this thread's, kept open
 
     def html(self, template: str, status: int = 200, **context: object) -> HTMLResponse:
         body = templates.get_template(template).render(**context)
@@ -108,9 +111,6 @@ class Desk:
     def message(self, status: int, heading: str, session: Session | None = None) -> HTMLResponse:
         user = session.user if session else None
         return self.html("message.html", status, heading=heading, session=session, user=user)
-
-    def qrpay(self) -> Qrpay:
-        return Qrpay(self.settings)
 
     def too_many(self, wait: int) -> Response:
         """The login page's 429: the same limit qrpay serve's API answers in JSON, in words a clerk reads."""
@@ -245,7 +245,14 @@ def create_app(settings: DeskSettings) -> ASGIApp:
         Route("/audit", desk.route(views.audit), methods=["GET"]),
         Mount("/static", StaticFiles(packages=[("qrpay.desk", "static")])),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: not_found, Exception: internal})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        desk.qrpay.close()
+
+    handlers = {HTTPException: not_found, Exception: internal}
+    app = Starlette(routes=routes, exception_handlers=handlers, lifespan=lifespan)
     wrapped: ASGIApp = SecurityHeaders(LoginLimit(Limits(app), LOGIN_RATE, desk.too_many), content_security_policy())
     if settings.trusted_proxies:
         wrapped = cast(

@@ -26,6 +26,7 @@ from .preview import PREVIEWS, etag
 from .texts import KINDS
 
 PAGE_SIZE = 50
+MAX_PAGES = 20  # pages a list reaches (and how far it counts); past them, a search narrows it
 MEDIA = {".pdf": "application/pdf", ".png": "image/png", ".svg": "image/svg+xml", ".csv": "text/csv; charset=utf-8"}
 MAX_QUERY = 100
 A4_MM = (210.0, 297.0)
@@ -101,36 +102,42 @@ def row(qrpay: Qrpay, code: Code) -> dict[str, object]:
     }
 
 
-def matches(found: dict[str, object], query: str) -> bool:
-    """Whether a code's row matches the search: item, name, department, scene, payment code or id."""
-    if not query:
-        return True
-    digits = query.replace(" ", "")
-    fields = [found.get(key) for key in ("id", "item", "group", "name", "department", "scene")]
-    text = " ".join(str(value) for value in fields if value).casefold()
-    return query.casefold() in text or (digits.isdigit() and digits in str(found["payment_code"]).replace(" ", ""))
-
-
 def code_list(ask: Ask) -> Page:
+    """The codes the user may see, newest first, searched, filtered and paged by the register itself."""
     params = ask.request.query_params
     query = params.get("q", "").strip()[:MAX_QUERY]
     kind = params.get("kind", "")
     state = params.get("state", "")
     kinds = kind if kind in KINDS else None
     revoked = {"live": False, "revoked": True}.get(state)
-    rows = [
-        r for r in (row(ask.qrpay, c) for c in ask.qrpay.list_codes(kind=kinds, revoked=revoked)) if matches(r, query)
-    ]
-    rows.reverse()  # newest first
     try:
-        page = max(1, int(params.get("page", "1")))
+        page = min(MAX_PAGES, max(1, int(params.get("page", "1"))))
     except ValueError:
         page = 1
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(page, pages)
-    shown = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    found, total = ask.qrpay.find_codes(query, kind=kinds, revoked=revoked, **window(page))
+    pages = max(1, min(MAX_PAGES, -(-total // PAGE_SIZE)))
+    if page > pages:  # past the last page: show the last
+        page = pages
+        found, total = ask.qrpay.find_codes(query, kind=kinds, revoked=revoked, **window(page))
     filters = {"q": query, "kind": kind if kinds else "", "state": state if revoked is not None else ""}
-    return Page("list.html", {"rows": shown, "total": len(rows), "page": page, "pages": pages, "filters": filters})
+    more = total > MAX_PAGES * PAGE_SIZE  # counted no further: the search should be narrowed
+    rows = [row(ask.qrpay, code) for code in found]
+    return Page(
+        "list.html",
+        {
+            "rows": rows,
+            "total": min(total, MAX_PAGES * PAGE_SIZE),
+            "more": more,
+            "page": page,
+            "pages": pages,
+            "filters": filters,
+        },
+    )
+
+
+def window(page: int) -> dict[str, int]:
+    """Where *page* of the list starts, how long it is, and how far the count goes (one past the last page)."""
+    return {"offset": (page - 1) * PAGE_SIZE, "limit": PAGE_SIZE, "upto": MAX_PAGES * PAGE_SIZE + 1}
 
 
 def code_page(ask: Ask, code_id: str, error: str = "", status: int = 200) -> Page:
