@@ -1,4 +1,6 @@
-"""Statements from the platform or a bank: one CSV file of payments, streamed and checked."""
+"""Statements from the platform or a bank: one CSV file of payments, streamed and checked.
+
+A line with a negative amount is a refund (see :func:`qrpay.emergency.rules.refund_target`)."""
 
 from __future__ import annotations
 
@@ -112,7 +114,7 @@ def _parsed(table: Table, name: str, tz: ZoneInfo) -> Iterator[Payment]:
     parsers: dict[str, Callable[[str], object]] = {
         "txn_id": lambda text: clean_cell(text, field="txn_id", limit=MAX_TXN_ID),
         "paid_at": lambda text: parse_time(text, tz),
-        "amount": parse_amount,
+        "amount": lambda text: parse_amount(text, refunds=True),
         "code": lambda text: " ".join(text.split()),
         "reference": lambda text: clean_cell(text, field="reference", limit=MAX_REFERENCE, required=False) or "",
     }
