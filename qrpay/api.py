@@ -4,9 +4,6 @@
 >>> code, new = desk.mint_scene("09", "window 3")
 >>> desk.verify(code.payload).status
 'genuine'
-
-Callers (the CLI, batch, audit, the emergency features, other programs) go through these
-methods; the register and keyring behind them are the storage layer's business.
 """
 
 from __future__ import annotations
@@ -20,13 +17,14 @@ from typing import Any
 
 from . import clock, fileio, revocations
 from .codes import token
+from .codes.bill import make_bill
 from .codes.catalog import Catalog, Group, Item, load_catalog
 from .codes.record import Code, check_window, clean_scene, clean_text, parse_date, parse_id
 from .codes.seal import seal, stand_in
 from .config import Settings
 from .emergency.books import Books
 from .errors import InputError, KeyringError, RegisterError
-from .keys import Key, Keyring
+from .keys import Key, Keyring, keyring_state
 from .qr.encode import version_of
 from .register.store import Purpose, Register
 from .render import CodeView, Rendered, Template, list_templates, load_template
@@ -88,8 +86,8 @@ class Qrpay:
     def register(self) -> Register:
         if self.settings.database_url:  # a shared PostgreSQL register
             return Register.connect(self.settings.database_url, keep_dir=self.settings.home)
-        if self.reader:
-            return self._open_reader()
+        if self.reader:  # read-only, never created; a lock waited for briefly, so a web request answers 503
+            return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
         return Register.open(self.settings.register_path)
 
     @cached_property
@@ -128,9 +126,9 @@ class Qrpay:
 
     def _mint(self, purpose: Purpose) -> tuple[Code, bool]:
         existing = self.register.find_live(*purpose)
-        if existing:
+        if existing and existing.bill == purpose.bill:  # a bill that differs is refused by the register
             return existing, False
-        return self.register.mint(*purpose, lambda serial: self._seal(serial, purpose))
+        return self.register.mint(purpose, lambda serial: self._seal(serial, purpose))
 
     def mint_many(self, purposes: Iterable[Purpose]) -> list[tuple[Code, bool]]:
         """A code for each purpose, existing or new, minted in one register transaction: all or none."""
@@ -142,10 +140,11 @@ class Qrpay:
 
     def _seal(self, serial: int, purpose: Purpose) -> dict[str, Any]:
         """The signed fields of the new code that received *serial*."""
-        if serial > token.MAX_SERIAL:
-            raise InputError(f"the register is full ({token.MAX_SERIAL} codes); start a new register")
+        if serial > token.max_serial(purpose.kind):
+            full = token.max_serial(purpose.kind)
+            raise InputError(f"the register is full for {purpose.kind} codes ({full} serials); start a new register")
         key = self.keyring.signing_key
-        fields = seal(*purpose, serial, key.kid, key.secret, self.settings.base_url)
+        fields = seal(*purpose[:5], serial, key.kid, key.secret, self.settings.base_url, bill=purpose.bill)
         return {**fields, "qr_version": version_of(fields["payload"])}
 
     def stand_in(self, purpose: Purpose) -> Code:
@@ -171,6 +170,17 @@ class Qrpay:
         end = parse_date(valid_until, field="valid-until")
         check_window(start, end, self.today())
         return self._mint(Purpose("open", found.number, None, start, end))
+
+    def bill_purpose(self, item: str, amount: str, payer: str, notice: str, due: date | str | None = None) -> Purpose:
+        """The purpose of a bill for *notice*: *amount* yuan owed by *payer* by *due*, checked (no minting)."""
+        found = self.catalog.item(item)
+        return Purpose("bill", found.number, bill=make_bill(found, amount, payer, notice, due, self.today()))
+
+    def mint_bill(
+        self, item: str, amount: str, payer: str, notice: str, due: date | str | None = None
+    ) -> tuple[Code, bool]:
+        """The bill code for one notice (idempotent on item and notice while live); ``True`` if new."""
+        return self._mint(self.bill_purpose(item, amount, payer, notice, due))
 
     def open_item(self, item: str) -> Item:
         """The catalog item *item*, if open fallback codes may be minted for it."""
@@ -282,21 +292,9 @@ class Qrpay:
         """Every path and setting in use, and the keyring's state (never key material)."""
         from . import __version__
 
-        try:
-            ring = self.keyring
-            signing, key_count, key_state = ring.signing_key.kid, len(ring.keys), "ok"
-        except KeyringError as exc:
-            signing, key_count, key_state = None, 0, str(exc)
         where = self.settings.describe()
-        return {
-            "version": __version__,
-            "home": where.pop("home"),
-            "keyring": where.pop("keyring"),
-            "keyring_status": key_state,
-            "active_kid": signing,
-            "keys": key_count,
-            **where,
-        }
+        head = {"version": __version__, "home": where.pop("home"), "keyring": where.pop("keyring")}
+        return {**head, **keyring_state(lambda: self.keyring), **where}
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -349,7 +347,7 @@ class Qrpay:
         if code.window_status(self.today()) == "expired":
             raise InputError(f"code {code.id} expired on {code.valid_until}; mint a new open code to print")
         layout = load_template(template, self.settings.user_templates_dir)
-        path = Path(output) if output is not None else self._default_output(code, layout)
+        path = Path(output) if output is not None else Path("output") / f"{code.id}-{layout.name}{layout.extension}"
         copies = layout.cells_per_page if layout.fill == "each" else 1
 
         return draw(
@@ -363,15 +361,7 @@ class Qrpay:
             record=lambda result: self.record_renders(layout.name, [(code, result.path, result.sha256)]),
         )
 
-    def _default_output(self, code: Code, layout: Template) -> Path:
-        return Path("output") / f"{code.id}-{layout.name}{layout.extension}"  # checked as every output is
-
     # -- serving (qrpay serve) -------------------------------------------------------------
-
-    def _open_reader(self) -> Register:
-        """The register read-only and never created; a lock is waited for at most READER_BUSY_S,
-        so a web request answers 503 instead of hanging while a desk holds the register."""
-        return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
 
     def register_version(self) -> int | None:
         """While this stays, nothing read from the register has changed (None: no such counter)."""

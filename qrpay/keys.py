@@ -13,7 +13,7 @@ import os
 import secrets
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -193,3 +193,13 @@ class Keyring:
             retired = replace(key, retired_at=utcnow())
             self._save(tuple(retired if k.kid == kid else k for k in keys))
             return retired
+
+
+def keyring_state(load: Callable[[], Keyring]) -> dict[str, object]:
+    """The keyring *load* gives, as ``qrpay info`` reports it: its status, the signing key's id and
+    how many keys it holds (never key material); a keyring that cannot be used says why."""
+    try:
+        ring = load()
+        return {"keyring_status": "ok", "active_kid": ring.signing_key.kid, "keys": len(ring.keys)}
+    except KeyringError as exc:
+        return {"keyring_status": str(exc), "active_kid": None, "keys": 0}
