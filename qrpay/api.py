@@ -30,6 +30,7 @@ from .qr.encode import version_of
 from .register.store import Purpose, Register
 from .render import CodeView, Rendered, Template, list_templates, load_template
 from .render import render as draw
+from .render.notice import bill_view
 from .verify import Standing, Verdict, Verifier
 
 MAX_REASON = 200
@@ -148,6 +149,10 @@ class Qrpay:
         key = self.keyring.signing_key
         fields = seal(*purpose[:5], serial, key.kid, key.secret, self.settings.base_url, bill=purpose.bill)
         return {**fields, "qr_version": version_of(fields["payload"])}
+
+    def live(self, purpose: Purpose) -> Code | None:
+        """The live code of *purpose* (a bill's: of its item and notice), if one is minted."""
+        return self.register.find_live(*purpose)
 
     def stand_in(self, purpose: Purpose) -> Code:
         """A code as *purpose* will be minted, with a stand-in serial and key that print as wide as
@@ -324,6 +329,7 @@ class Qrpay:
             scene=code.scene or "",
             valid_from=code.valid_from,
             valid_until=code.valid_until,
+            bill=bill_view(code, subject, self.settings.tz),
             **self.catalog.print_fields(subject),
         )
 
