@@ -160,3 +160,27 @@ def test_one_refund_reverses_one_payment(tmp_path, desk, fine):
         ),
     )
     assert [cls for cls, _ in rows(report)] == ["refunded", "refunded", "amount_mismatch"]
+
+
+def test_a_statement_may_be_an_excel_workbook(tmp_path, desk, fine, cli):
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["txn_id", "paid_at", "amount", "code", "reference"])
+    paid_at = datetime.combine(DUE + timedelta(days=1), datetime.min.time()).replace(hour=10)
+    sheet.append(["T1", paid_at, 206, fine.payment_code, "3301002026120100001"])  # a day late: 3 % more
+    sheet.append(["T2", paid_at, 206.0, fine.payload, "3301002026120100001"])
+    sheet.append(["R1", paid_at, -206, fine.payload, "3301002026120100001"])
+    path = tmp_path / "statement.xlsx"
+    book.save(path)
+    result = cli("reconcile", path, "--json")
+    assert result.exit_code == 0, result.stderr  # a refund and the payment it reverses are accounted for
+    report = json.loads(result.stdout)
+    # the refund reverses the earliest payment of its amount (T1); T2 then pays the bill
+    assert [row["class"] for row in report["rows"]] == ["refunded", "matched", "refunded"]
+    assert report["statement"]["encoding"] == "xlsx" and report["summary"]["refunded"] == 2
+    assert report["rows"][0]["amount"] == "206.00" and report["rows"][2]["amount"] == "-206.00"
+    assert desk.bill_payment(fine).txn_id == "T2"

@@ -57,8 +57,9 @@ class Report:
 
     @property
     def clean(self) -> bool:
-        """True when every line matched and no logged collection is unpaid."""
-        return sum(self.summary.values()) == self.summary["matched"]
+        """True when every line matched or is a refund and the payment it reversed, and no logged
+        collection is unpaid."""
+        return sum(self.summary.values()) == self.summary["matched"] + self.summary["refunded"]
 
     def iter_rows(self) -> Iterator[dict]:
         """The report's rows in order, read from the register a page at a time."""
