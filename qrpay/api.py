@@ -1,8 +1,7 @@
-"""The Python API: mint, verify, revoke, render and look up codes; the CLI is a thin layer over it.
+"""The Python API: mint, verify, revoke, render and look up codes; every caller (the CLI, serve, the
+desk, batch, audit, the emergency features) goes through it. Settings from QRPAY_HOME, QRPAY_BASE_URL:
 
->>> code, new = Qrpay.open().mint_scene("09", "window 3")    # settings from QRPAY_HOME / QRPAY_BASE_URL
-
-Callers (the CLI, the desk, batch, audit, the emergency features) go through these methods.
+>>> code, new = Qrpay.open().mint_scene("09", "window 3")
 """
 
 from __future__ import annotations
@@ -16,28 +15,31 @@ from typing import Any
 
 from . import clock, fileio, revocations
 from .codes import token
+from .codes.bill import make_bill
 from .codes.catalog import Catalog, Group, Item, load_catalog
 from .codes.record import Code, check_window, clean_scene, clean_text, parse_date, parse_id
 from .codes.seal import seal, stand_in
 from .config import Settings
 from .emergency.books import Books
+from .emergency.ledger import Txn
 from .errors import InputError, KeyringError, NotFoundError, RegisterError
-from .keys import Key, Keyring
+from .keys import Key, Keyring, keyring_state
 from .qr.encode import version_of
 from .register.store import Purpose, Register
 from .render import CodeView, Rendered, Template, list_templates, load_template
 from .render import render as draw
+from .render.notice import bill_view
 from .users import Users, in_scope
 from .verify import Standing, Verdict, Verifier
 
 MAX_REASON = 200
 READER_BUSY_S = 2.0
+Day = date | str | None  # a day given by a caller: a date, YYYY-MM-DD text, or none
 
 
 class Qrpay:
-    """One user's qrpay: settings, catalog, keyring and register, opened lazily. *today* gives the
-    current day (default: the clock in the configured time zone); pass another to see what qrpay would
-    say on some other day. :meth:`scoped` narrows it to some departments' codes."""
+    """One user's qrpay: settings, catalog, keyring and register, opened lazily. *today* gives the current
+    day (default: the configured time zone's clock); :meth:`scoped` narrows it to some departments' codes."""
 
     def __init__(self, settings: Settings, *, today: clock.Today | None = None, reader: bool = False):
         self.settings = settings
@@ -84,8 +86,8 @@ class Qrpay:
     def register(self) -> Register:
         if self.settings.database_url:  # a shared PostgreSQL register
             return Register.connect(self.settings.database_url, keep_dir=self.settings.home)
-        if self.reader:
-            return self._open_reader()
+        if self.reader:  # read-only, never created; a lock waited for briefly, so a web request answers 503
+            return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
         return Register.open(self.settings.register_path)
 
     @cached_property
@@ -132,9 +134,9 @@ class Qrpay:
     # -- minting ---------------------------------------------------------------------------
     def _mint(self, purpose: Purpose) -> tuple[Code, bool]:
         existing = self.register.find_live(*purpose)
-        if existing:
+        if existing and existing.bill == purpose.bill:  # a bill that differs is refused by the register
             return existing, False
-        return self.register.mint(*purpose, lambda serial: self._seal(serial, purpose))
+        return self.register.mint(purpose, lambda serial: self._seal(serial, purpose))
 
     def mint_many(self, purposes: Iterable[Purpose]) -> list[tuple[Code, bool]]:
         """A code for each purpose, existing or new, minted in one register transaction: all or none."""
@@ -146,11 +148,15 @@ class Qrpay:
 
     def _seal(self, serial: int, purpose: Purpose) -> dict[str, Any]:
         """The signed fields of the new code that received *serial*."""
-        if serial > token.MAX_SERIAL:
-            raise InputError(f"the register is full ({token.MAX_SERIAL} codes); start a new register")
+        if serial > (full := token.max_serial(purpose.kind)):
+            raise InputError(f"the register is full for {purpose.kind} codes ({full} serials); start a new register")
         key = self.keyring.signing_key
-        fields = seal(*purpose, serial, key.kid, key.secret, self.settings.base_url)
+        fields = seal(*purpose[:5], serial, key.kid, key.secret, self.settings.base_url, bill=purpose.bill)
         return {**fields, "qr_version": version_of(fields["payload"])}
+
+    def live(self, purpose: Purpose) -> Code | None:
+        """The live code of *purpose* (a bill's: of its item and notice), if one is minted."""
+        return self.register.find_live(*purpose)
 
     def stand_in(self, purpose: Purpose) -> Code:
         """*purpose*'s code with a stand-in serial and key as wide as any real one (to measure text); never stored."""
@@ -165,15 +171,30 @@ class Qrpay:
         found = self.catalog.item(item)
         return self._mint(Purpose("scene", found.number, clean_scene(scene)))
 
-    def mint_open(
-        self, item: str, valid_from: str | date | None = None, valid_until: str | date | None = None
-    ) -> tuple[Code, bool]:
+    def mint_open(self, item: str, valid_from: Day = None, valid_until: Day = None) -> tuple[Code, bool]:
         """The open fallback code (一费一码) for an emergency-eligible item; ``True`` if new."""
         found = self.open_item(item)
         start = parse_date(valid_from, field="valid-from")
         end = parse_date(valid_until, field="valid-until")
         check_window(start, end, self.today())
         return self._mint(Purpose("open", found.number, None, start, end))
+
+    def bill_purpose(self, item: str, amount: str, payer: str, notice: str, due: Day = None) -> Purpose:
+        """The purpose of a bill for *notice*: *amount* yuan owed by *payer* by *due*, checked (no minting)."""
+        found = self.catalog.item(item)
+        return Purpose("bill", found.number, bill=make_bill(found, amount, payer, notice, due, self.today()))
+
+    def mint_bill(self, item: str, amount: str, payer: str, notice: str, due: Day = None) -> tuple[Code, bool]:
+        """The bill code for one notice (idempotent on item and notice while live); ``True`` if new."""
+        return self._mint(self.bill_purpose(item, amount, payer, notice, due))
+
+    def amount_due(self, code: Code, on: date | None = None) -> int:
+        """What bill *code* costs paid on *on* (default today), in fen, late fee included."""
+        return self.catalog.amount_due(code, on or self.today())
+
+    def bill_payment(self, code: Code) -> Txn | None:
+        """The statement line that paid bill *code* (not refunded), or None while it is open."""
+        return self.books.bill_payment(code.serial) if code.bill is not None else None
 
     def open_item(self, item: str) -> Item:
         """The catalog item *item*, if open fallback codes may be minted for it."""
@@ -255,9 +276,7 @@ class Qrpay:
 
     def keys(self) -> list[dict[str, Any]]:
         """Every key's id, dates and whether it signs new codes (never the secrets)."""
-        ring = self.keyring
-        signing = ring.signing_key.kid if any(key.active for key in ring.keys) else None
-        return [{**key.public_dict(), "signing": key.kid == signing} for key in ring.keys]
+        return self.keyring.listing()
 
     def load_keyring(self) -> None:
         """Load the keyring now, so a missing or unsafe one is an error before slow work starts."""
@@ -287,21 +306,9 @@ class Qrpay:
         """Every path and setting in use, and the keyring's state (never key material)."""
         from . import __version__
 
-        try:
-            ring = self.keyring
-            signing, key_count, key_state = ring.signing_key.kid, len(ring.keys), "ok"
-        except KeyringError as exc:
-            signing, key_count, key_state = None, 0, str(exc)
         where = self.settings.describe()
-        return {
-            "version": __version__,
-            "home": where.pop("home"),
-            "keyring": where.pop("keyring"),
-            "keyring_status": key_state,
-            "active_kid": signing,
-            "keys": key_count,
-            **where,
-        }
+        head = {"version": __version__, "home": where.pop("home"), "keyring": where.pop("keyring")}
+        return {**head, **keyring_state(lambda: self.keyring), **where}
 
     # -- rendering -------------------------------------------------------------------------
     def templates(self) -> list[Template]:
@@ -324,6 +331,7 @@ class Qrpay:
             scene=code.scene or "",
             valid_from=code.valid_from,
             valid_until=code.valid_until,
+            bill=bill_view(code, subject, self.settings.tz),
             **self.catalog.print_fields(subject),
         )
 
@@ -352,7 +360,7 @@ class Qrpay:
         if code.window_status(self.today()) == "expired":
             raise InputError(f"code {code.id} expired on {code.valid_until}; mint a new open code to print")
         layout = load_template(template, self.settings.user_templates_dir)
-        path = Path(output) if output is not None else self._default_output(code, layout)
+        path = Path(output) if output is not None else Path("output") / f"{code.id}-{layout.name}{layout.extension}"
         copies = layout.cells_per_page if layout.fill == "each" else 1
 
         return draw(
@@ -366,16 +374,8 @@ class Qrpay:
             record=lambda result: self.record_renders(layout.name, [(code, result.path, result.sha256)]),
         )
 
-    def _default_output(self, code: Code, layout: Template) -> Path:
-        return Path("output") / f"{code.id}-{layout.name}{layout.extension}"  # checked as every output is
-
-    # -- serving (qrpay serve) -------------------------------------------------------------
-    def _open_reader(self) -> Register:
-        """The register read-only, never created, a lock waited for at most READER_BUSY_S (then 503)."""
-        return Register.open(self.settings.register_path, create=False, readonly=True, busy_timeout=READER_BUSY_S)
-
     def register_version(self) -> int | None:
-        """While this stays, nothing read from the register has changed (None: no such counter)."""
+        """While this stays, nothing read from the register has changed (None: no such counter; qrpay serve)."""
         return self.register.db.data_version()
 
     def revocation_list(self) -> dict:
