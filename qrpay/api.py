@@ -23,6 +23,7 @@ from .codes.record import Code, check_window, clean_scene, clean_text, parse_dat
 from .codes.seal import seal, stand_in
 from .config import Settings
 from .emergency.books import Books
+from .emergency.ledger import Txn
 from .errors import InputError, KeyringError, RegisterError
 from .keys import Key, Keyring, keyring_state
 from .qr.encode import version_of
@@ -34,6 +35,7 @@ from .verify import Standing, Verdict, Verifier
 
 MAX_REASON = 200
 READER_BUSY_S = 2.0
+DueDate = date | str | None  # a bill's due date: a date, YYYY-MM-DD text, or none
 
 
 class Qrpay:
@@ -176,16 +178,22 @@ class Qrpay:
         check_window(start, end, self.today())
         return self._mint(Purpose("open", found.number, None, start, end))
 
-    def bill_purpose(self, item: str, amount: str, payer: str, notice: str, due: date | str | None = None) -> Purpose:
+    def bill_purpose(self, item: str, amount: str, payer: str, notice: str, due: DueDate = None) -> Purpose:
         """The purpose of a bill for *notice*: *amount* yuan owed by *payer* by *due*, checked (no minting)."""
         found = self.catalog.item(item)
         return Purpose("bill", found.number, bill=make_bill(found, amount, payer, notice, due, self.today()))
 
-    def mint_bill(
-        self, item: str, amount: str, payer: str, notice: str, due: date | str | None = None
-    ) -> tuple[Code, bool]:
+    def mint_bill(self, item: str, amount: str, payer: str, notice: str, due: DueDate = None) -> tuple[Code, bool]:
         """The bill code for one notice (idempotent on item and notice while live); ``True`` if new."""
         return self._mint(self.bill_purpose(item, amount, payer, notice, due))
+
+    def amount_due(self, code: Code, on: date | None = None) -> int:
+        """What bill *code* costs paid on *on* (default today), in fen, late fee included."""
+        return self.catalog.amount_due(code, on or self.today())
+
+    def bill_payment(self, code: Code) -> Txn | None:
+        """The statement line that paid bill *code* (not refunded), or None while it is open."""
+        return self.books.bill_payment(code.serial) if code.bill is not None else None
 
     def open_item(self, item: str) -> Item:
         """The catalog item *item*, if open fallback codes may be minted for it."""
@@ -264,9 +272,7 @@ class Qrpay:
 
     def keys(self) -> list[dict[str, Any]]:
         """Every key's id, dates and whether it signs new codes (never the secrets)."""
-        ring = self.keyring
-        signing = ring.signing_key.kid if any(key.active for key in ring.keys) else None
-        return [{**key.public_dict(), "signing": key.kid == signing} for key in ring.keys]
+        return self.keyring.listing()
 
     def load_keyring(self) -> None:
         """Load the keyring now, so a missing or unsafe one is an error before slow work starts."""
@@ -367,10 +373,8 @@ class Qrpay:
             record=lambda result: self.record_renders(layout.name, [(code, result.path, result.sha256)]),
         )
 
-    # -- serving (qrpay serve) -------------------------------------------------------------
-
     def register_version(self) -> int | None:
-        """While this stays, nothing read from the register has changed (None: no such counter)."""
+        """While this stays, nothing read from the register has changed (None: no such counter; qrpay serve)."""
         return self.register.db.data_version()
 
     def revocation_list(self) -> dict:

@@ -168,6 +168,11 @@ class Keyring:
             raise KeyringError("every key is retired; add a new one with: qrpay keys rotate")
         return max(active, key=lambda key: key.kid)
 
+    def listing(self) -> list[dict]:
+        """Every key's id, dates and whether it signs new codes (never the secrets)."""
+        signing = self.signing_key.kid if any(key.active for key in self.keys) else None
+        return [{**key.public_dict(), "signing": key.kid == signing} for key in self.keys]
+
     def get(self, kid: int) -> Key | None:
         return next((key for key in self.keys if key.kid == kid), None)
 

@@ -185,9 +185,20 @@ def show(
     qrpay = desk(ctx)
     code = qrpay.get(code_id)
     renders = qrpay.renders(code)
+    extra: dict = {}
+    if code.bill:
+        payment = qrpay.bill_payment(code)
+        paid = (
+            {"txn_id": payment.txn_id, "paid_at": payment.paid_at, "amount": yuan(payment.amount)} if payment else None
+        )
+        extra = {"amount_due": yuan(qrpay.amount_due(code)), "paid": paid}
     if json_out:
-        emit_json({**qrpay.describe(code), "renders": renders})
+        emit_json({**qrpay.describe(code), **extra, "renders": renders})
         return
     typer.echo("\n".join(code_lines(qrpay, code)))
+    if code.bill:
+        paid = extra["paid"]
+        state = f"PAID {paid['amount']} yuan by txn {paid['txn_id']} at {paid['paid_at']}" if paid else "not paid"
+        typer.echo(f"  {state}; due today {extra['amount_due']} yuan")
     for render in renders:
         typer.echo(f"  rendered {render['created_at']}  {render['template']}  {render['path']}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, NotFoundError
 from ..tomltable import REQUIRED, Table, read_toml
-from .bill import LateFee
+from .bill import LateFee, amount_due
 
 if TYPE_CHECKING:
     from .record import Code
@@ -157,6 +158,16 @@ class Catalog:
             if group.number == number:
                 return group
         return self.items.get(f"{number:02d}")
+
+    def late_fee(self, code: Code) -> LateFee | None:
+        """The late-fee rule of the item bill *code* collects for (None: the item has none)."""
+        found = self.items.get(f"{code.number:02d}")
+        return found.late_fee if found else None
+
+    def amount_due(self, code: Code, on: date) -> int:
+        """What bill *code* costs paid on *on*, in fen, by its item's late-fee rule (bill.amount_due)."""
+        assert code.bill is not None, f"{code.id} is not a bill"
+        return amount_due(code.bill, self.late_fee(code), on)
 
     def emergency_items(self) -> list[Item]:
         return [item for item in self.items.values() if item.emergency]

@@ -176,6 +176,8 @@ MIGRATIONS: list[tuple[str, str]] = [
         ) WHERE revoked_at IS NULL AND kind <> 'bill';
         CREATE UNIQUE INDEX codes_live_bill ON codes (number, notice) WHERE revoked_at IS NULL AND kind = 'bill';
         CREATE INDEX codes_notice ON codes (notice) WHERE notice IS NOT NULL;
+        -- a bill's payments and a refund's payment are found by code
+        CREATE INDEX statement_lines_serial ON statement_lines (serial, amount_fen);
         """,
     ),
 ]
