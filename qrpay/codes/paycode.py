@@ -116,6 +116,7 @@ def parse(text: str) -> PaymentCode:
     else:
         serial = int(digits[3:10])
         ok = kind is not None and kind != "bill" and number != 0 and serial != 0
-    if not ok:
+    code = PaymentCode(str(kind), number, serial) if ok else None
+    if code is None or code.digits != digits:  # check digits 00/97 and 01/98 both pass mod 97: one is issued
         raise MalformedToken(f"payment code {text!r} is not one qrpay issues")
-    return PaymentCode(str(kind), number, serial)
+    return code
