@@ -37,6 +37,8 @@ PREVIEWS = {
     "web.png": ("scene", "web", ".png"),
     "poster-a4-foreign.png": ("visa", "poster-a4", ".pdf"),
     "tent-a6-foreign.png": ("visa", "tent-a6", ".pdf"),
+    "notice-a4.png": ("bill", "notice-a4", ".pdf"),
+    "slip-a5.png": ("bill", "slip-a5", ".pdf"),
 }
 BATCH_LIST = HERE.parent / "templates" / "sample-batch.csv"
 
@@ -67,6 +69,7 @@ def main() -> int:
                 "scene": desk.mint_scene("09", "3 号窗口")[0],
                 "open": desk.mint_open("06", valid_until="2030-12-31")[0],
                 "visa": desk.mint_scene("07", "出入境接待大厅 2 号窗口")[0],
+                "bill": desk.mint_bill("18", "200", "张三", "3301002026120100001", "2030-12-31")[0],
             }
             for name, (sample, template, ext) in PREVIEWS.items():
                 result = desk.render(codes[sample].id, template, out / f"{name}{ext}")

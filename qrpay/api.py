@@ -1,6 +1,7 @@
-"""The Python API: mint, verify, revoke, render and look up codes; the CLI is a thin layer over it.
+"""The Python API: mint, verify, revoke, render and look up codes; every caller (the CLI, serve, the
+desk, batch, audit, the emergency features) goes through it. Settings from QRPAY_HOME, QRPAY_BASE_URL:
 
->>> code, new = Qrpay.open().mint_scene("09", "window 3")    # settings from QRPAY_HOME / QRPAY_BASE_URL
+>>> code, new = Qrpay.open().mint_scene("09", "window 3")
 """
 
 from __future__ import annotations
@@ -14,29 +15,31 @@ from typing import Any
 
 from . import clock, fileio, revocations
 from .codes import token
+from .codes.bill import make_bill
 from .codes.catalog import Catalog, Group, Item, load_catalog
 from .codes.record import Code, check_window, clean_scene, clean_text, parse_date, parse_id
 from .codes.seal import seal, stand_in
 from .config import Settings
 from .emergency.books import Books
+from .emergency.ledger import Txn
 from .errors import InputError, KeyringError, NotFoundError, RegisterError
-from .keys import Key, Keyring
+from .keys import Key, Keyring, keyring_state
 from .qr.encode import version_of
-from .register import listing
 from .register.store import Purpose, Register
 from .render import CodeView, Rendered, Template, list_templates, load_template
 from .render import render as draw
-from .users import Users, code_filter, in_scope
+from .render.notice import bill_view
+from .users import Users, Window, find_codes, in_scope
 from .verify import Standing, Verdict, Verifier
 
 MAX_REASON = 200
 READER_BUSY_S = 2.0
+Day = date | str | None  # a day given by a caller: a date, YYYY-MM-DD text, or none
 
 
 class Qrpay:
-    """One user's qrpay: settings, catalog, keyring and register, opened lazily. *today* gives the
-    current day (default: the clock in the configured time zone); pass another to see what qrpay would
-    say on some other day. :meth:`scoped` narrows it to some departments' codes."""
+    """One user's qrpay: settings, catalog, keyring and register, opened lazily. *today* gives the current
+    day (default: the configured time zone's clock); :meth:`scoped` narrows it to some departments' codes."""
 
     def __init__(self, settings: Settings, *, today: clock.Today | None = None, reader: bool = False):
         self.settings = settings
@@ -99,12 +102,8 @@ class Qrpay:
 
     @cached_property
     def verifier(self) -> Verifier:
-        return Verifier(
-            lambda serial: self.register.lookup(serial),
-            lambda kid: self.keyring.get(kid),
-            lambda: self.today(),
-            self.settings.tz,
-        )
+        lookup, key = (lambda serial: self.register.lookup(serial)), (lambda kid: self.keyring.get(kid))
+        return Verifier(lookup, key, lambda: self.today(), self.settings.tz)  # each looked up when used
 
     def today(self) -> date:
         """The current day where the codes hang (the configured time zone)."""
@@ -131,9 +130,9 @@ class Qrpay:
     # -- minting ---------------------------------------------------------------------------
     def _mint(self, purpose: Purpose) -> tuple[Code, bool]:
         existing = self.register.find_live(*purpose)
-        if existing:
+        if existing and existing.bill == purpose.bill:  # a bill that differs is refused by the register
             return existing, False
-        return self.register.mint(*purpose, lambda serial: self._seal(serial, purpose))
+        return self.register.mint(purpose, lambda serial: self._seal(serial, purpose))
 
     def mint_many(self, purposes: Iterable[Purpose]) -> list[tuple[Code, bool]]:
         """A code for each purpose, existing or new, minted in one register transaction: all or none."""
@@ -145,11 +144,15 @@ class Qrpay:
 
     def _seal(self, serial: int, purpose: Purpose) -> dict[str, Any]:
         """The signed fields of the new code that received *serial*."""
-        if serial > token.MAX_SERIAL:
-            raise InputError(f"the register is full ({token.MAX_SERIAL} codes); start a new register")
+        if serial > (full := token.max_serial(purpose.kind)):
+            raise InputError(f"the register is full for {purpose.kind} codes ({full} serials); start a new register")
         key = self.keyring.signing_key
-        fields = seal(*purpose, serial, key.kid, key.secret, self.settings.base_url)
+        fields = seal(*purpose[:5], serial, key.kid, key.secret, self.settings.base_url, bill=purpose.bill)
         return {**fields, "qr_version": version_of(fields["payload"])}
+
+    def live(self, purpose: Purpose) -> Code | None:
+        """The live code of *purpose* (a bill's: of its item and notice), if one is minted."""
+        return self.register.find_live(*purpose)
 
     def stand_in(self, purpose: Purpose) -> Code:
         """*purpose*'s code with a stand-in serial and key as wide as any real one (to measure text); never stored."""
@@ -164,15 +167,30 @@ class Qrpay:
         found = self.catalog.item(item)
         return self._mint(Purpose("scene", found.number, clean_scene(scene)))
 
-    def mint_open(
-        self, item: str, valid_from: str | date | None = None, valid_until: str | date | None = None
-    ) -> tuple[Code, bool]:
+    def mint_open(self, item: str, valid_from: Day = None, valid_until: Day = None) -> tuple[Code, bool]:
         """The open fallback code (一费一码) for an emergency-eligible item; ``True`` if new."""
         found = self.open_item(item)
         start = parse_date(valid_from, field="valid-from")
         end = parse_date(valid_until, field="valid-until")
         check_window(start, end, self.today())
         return self._mint(Purpose("open", found.number, None, start, end))
+
+    def bill_purpose(self, item: str, amount: str, payer: str, notice: str, due: Day = None) -> Purpose:
+        """The purpose of a bill for *notice*: *amount* yuan owed by *payer* by *due*, checked (no minting)."""
+        found = self.catalog.item(item)
+        return Purpose("bill", found.number, bill=make_bill(found, amount, payer, notice, due, self.today()))
+
+    def mint_bill(self, item: str, amount: str, payer: str, notice: str, due: Day = None) -> tuple[Code, bool]:
+        """The bill code for one notice (idempotent on item and notice while live); ``True`` if new."""
+        return self._mint(self.bill_purpose(item, amount, payer, notice, due))
+
+    def amount_due(self, code: Code, on: date | None = None) -> int:
+        """What bill *code* costs paid on *on* (default today), in fen, late fee included."""
+        return self.catalog.amount_due(code, on or self.today())
+
+    def bill_payment(self, code: Code) -> Txn | None:
+        """The statement line that paid bill *code* (not refunded), or None while it is open."""
+        return self.books.bill_payment(code.serial) if code.bill is not None else None
 
     def open_item(self, item: str) -> Item:
         """The catalog item *item*, if open fallback codes may be minted for it."""
@@ -205,12 +223,9 @@ class Qrpay:
         found = self.register.list_codes(kind=kind, number=number, revoked=revoked, limit=every)
         return [code for code in found if in_scope(self.catalog, code, self.departments)][:limit]
 
-    def find_codes(
-        self, search: str, *, kind: str | None, revoked: bool | None, offset: int, limit: int, upto: int
-    ) -> tuple[list[Code], int]:
-        """A page of the codes in scope matching *search* (users.code_filter), newest first, and how many (≤ *upto*)."""
-        where = code_filter(self.catalog, self.departments, search, kind, revoked)
-        return listing.page(self.register, where, offset, limit), listing.count(self.register, where, upto)
+    def find_codes(self, search: str, window: Window) -> tuple[list[Code], int]:
+        """The desk's list: one page of the codes in scope matching *search*, and how many (see users.find_codes)."""
+        return find_codes(self.register, self.catalog, self.departments, search, window)
 
     def renders(self, code: Code) -> list[dict[str, str]]:
         """The files rendered from *code*: template, path, sha256 and when, oldest first."""
@@ -261,9 +276,7 @@ class Qrpay:
 
     def keys(self) -> list[dict[str, Any]]:
         """Every key's id, dates and whether it signs new codes (never the secrets)."""
-        ring = self.keyring
-        signing = ring.signing_key.kid if any(key.active for key in ring.keys) else None
-        return [{**key.public_dict(), "signing": key.kid == signing} for key in ring.keys]
+        return self.keyring.listing()
 
     def load_keyring(self) -> None:
         """Load the keyring now, so a missing or unsafe one is an error before slow work starts."""
@@ -293,14 +306,9 @@ class Qrpay:
         """Every path and setting in use, and the keyring's state (never key material)."""
         from . import __version__
 
-        try:
-            ring = self.keyring
-            signing, key_count, key_state = ring.signing_key.kid, len(ring.keys), "ok"
-        except KeyringError as exc:
-            signing, key_count, key_state = None, 0, str(exc)
         where = self.settings.describe()
         head = {"version": __version__, "home": where.pop("home"), "keyring": where.pop("keyring")}
-        return {**head, "keyring_status": key_state, "active_kid": signing, "keys": key_count, **where}
+        return {**head, **keyring_state(lambda: self.keyring), **where}
 
     # -- rendering -------------------------------------------------------------------------
     def templates(self) -> list[Template]:
@@ -323,6 +331,7 @@ class Qrpay:
             scene=code.scene or "",
             valid_from=code.valid_from,
             valid_until=code.valid_until,
+            bill=bill_view(code, subject, self.settings.tz),
             **self.catalog.print_fields(subject),
         )
 
@@ -336,13 +345,11 @@ class Qrpay:
         scale: int = 1,
         data_uri: bool = False,
         font: Path | str | None = None,
-        record: bool = True,
     ) -> Rendered:
-        """Render one code with *template*, self-checked; record the file in the register unless *record* is false.
+        """Render one code with *template*, self-checked, and record the file in the register.
 
-        Without *output* the file goes to ``output/<ID>-<template>.<ext>`` under the current folder;
-        a file already there is replaced only if qrpay recorded it for this code. A label sheet is
-        filled with copies of the code."""
+        Without *output* the file goes to ``output/<ID>-<template>.<ext>`` under the current folder; a file
+        already there is replaced only if qrpay recorded it for this code. A label sheet is filled with copies."""
         code = self.get(code_id)
         if code.revoked:
             raise InputError(
@@ -363,13 +370,11 @@ class Qrpay:
             emblem=None if emblem is None else Path(emblem),
             scale=scale,
             data_uri=data_uri,
-            record=(lambda result: self.record_renders(layout.name, [(code, result.path, result.sha256)]))
-            if record
-            else None,
+            record=lambda result: self.record_renders(layout.name, [(code, result.path, result.sha256)]),
         )
 
     def register_version(self) -> int | None:
-        """While this stays, nothing read from the register has changed (None: no such counter)."""
+        """While this stays, nothing read from the register has changed (None: no such counter; qrpay serve)."""
         return self.register.db.data_version()
 
     def revocation_list(self) -> dict:

@@ -13,7 +13,7 @@ import os
 import secrets
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -168,6 +168,11 @@ class Keyring:
             raise KeyringError("every key is retired; add a new one with: qrpay keys rotate")
         return max(active, key=lambda key: key.kid)
 
+    def listing(self) -> list[dict]:
+        """Every key's id, dates and whether it signs new codes (never the secrets)."""
+        signing = self.signing_key.kid if any(key.active for key in self.keys) else None
+        return [{**key.public_dict(), "signing": key.kid == signing} for key in self.keys]
+
     def get(self, kid: int) -> Key | None:
         return next((key for key in self.keys if key.kid == kid), None)
 
@@ -193,3 +198,13 @@ class Keyring:
             retired = replace(key, retired_at=utcnow())
             self._save(tuple(retired if k.kid == kid else k for k in keys))
             return retired
+
+
+def keyring_state(load: Callable[[], Keyring]) -> dict[str, object]:
+    """The keyring *load* gives, as ``qrpay info`` reports it: its status, the signing key's id and
+    how many keys it holds (never key material); a keyring that cannot be used says why."""
+    try:
+        ring = load()
+        return {"keyring_status": "ok", "active_kid": ring.signing_key.kid, "keys": len(ring.keys)}
+    except KeyringError as exc:
+        return {"keyring_status": str(exc), "active_kid": None, "keys": 0}

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -24,6 +25,7 @@ from .codes import paycode
 from .codes.catalog import Catalog, Group, Item
 from .codes.record import Code, parse_id
 from .errors import InputError, MalformedToken, NotFoundError
+from .register import listing
 from .register.listing import Filter
 from .register.store import Register
 from .register.users import Accounts, UserRow
@@ -244,6 +246,26 @@ def in_scope(catalog: Catalog, code: Code, departments: frozenset[str] | None) -
     subject = catalog.subject_of(code)
     items = [catalog.items[i] for i in subject.items if i in catalog.items] if isinstance(subject, Group) else [subject]
     return any(item.department in departments for item in items)
+
+
+class Window(NamedTuple):
+    """Which page of the desk's list: its kind and state filters, where it starts, how long it is,
+    and how far the count goes (a count that stops bounds what a page costs)."""
+
+    kind: str | None
+    revoked: bool | None
+    offset: int
+    limit: int
+    upto: int
+
+
+def find_codes(
+    register: Register, catalog: Catalog, departments: frozenset[str] | None, search: str, window: Window
+) -> tuple[list[Code], int]:
+    """One page of the codes *departments* see matching *search* (:func:`code_filter`), newest first,
+    and how many match up to ``window.upto``: picked, counted and paged by the register."""
+    where = code_filter(catalog, departments, search, window.kind, window.revoked)
+    return listing.page(register, where, window.offset, window.limit), listing.count(register, where, window.upto)
 
 
 def scope_numbers(catalog: Catalog, departments: frozenset[str] | None) -> frozenset[int] | None:

@@ -71,6 +71,8 @@ class Verdict:
             data["source"] = self.source
         if self.code:
             data.update(kind=self.code.kind, payment_code=self.code.payment_code, payload=self.code.payload)
+            if self.code.bill:  # public: the payer's name is masked
+                data.update(self.code.bill.to_dict(public=True))
         return data
 
 
@@ -192,6 +194,8 @@ class Verifier:
             return Verdict(text, "not-found", f"correctly signed, but serial {claims.serial} is not in this register")
         if code.token != tok:
             return Verdict(text, "forged", "signed, but not the token the register holds for this code", code)
+        if code.bill and (claims.amount_fen, claims.due) != (code.bill.amount_fen, code.bill.due):
+            return Verdict(text, "forged", "the register's amount or due date is not the one this bill was signed with")
         if url is not None and url != code.payload:
             return Verdict(text, "forged", f"the link does not lead to the platform (expected {code.payload})", code)
         if code.revoked:

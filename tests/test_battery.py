@@ -262,7 +262,7 @@ CASES = [
     ("batch-gbk-as-utf8", "batch {batch_gbk} -t labels-a4 --encoding utf-8", "are not utf-8 text"),
     ("batch-unknown-template", "batch {batch_good} -t labels-a3", "unknown template 'labels-a3'"),
     ("batch-not-pdf", "batch {batch_good} -t labels-a4 -o labels.png", "give a file name ending .pdf"),
-    ("batch-pdf-onto-a-folder", "batch {batch_good} -t labels-a4 -o {folder}", "give a file name ending .pdf"),
+    ("batch-pdfs-into-a-full-folder", "batch {batch_good} -t labels-a4 -o {full_folder}", "qrpay did not write"),
     ("batch-pdf-under-a-file", "batch {batch_good} -t labels-a4 -o {file}/labels.pdf", "is a file, not a folder"),
     ("batch-web-onto-a-file", "batch {batch_good} -t web -o {file}", "a-file.txt is a file"),
     ("batch-web-under-a-file", "batch {batch_good} -t web -o {file}/images", "is a file, not a folder"),

@@ -203,11 +203,11 @@ def test_a_codes_page_shows_facts_preview_downloads_and_history(as_user, codes):
 
 
 def test_the_preview_is_the_real_png_kept_not_recorded_and_revalidated(as_user, codes, desk, tmp_path, monkeypatch):
-    import qrpay.api
+    import qrpay.desk.preview
 
     draws = []
-    real_draw = qrpay.api.draw
-    monkeypatch.setattr(qrpay.api, "draw", lambda *a, **k: draws.append(a[0].name) or real_draw(*a, **k))
+    real_draw = qrpay.desk.preview.render
+    monkeypatch.setattr(qrpay.desk.preview, "render", lambda *a, **k: draws.append(a[0].name) or real_draw(*a, **k))
     client = as_user("land")
     code = codes["land"]
     assert f'src="/codes/{code.id}/preview.png"' in client.get(f"/codes/{code.id}").text

@@ -8,7 +8,7 @@ import pytest
 from conftest import DESK_PASSWORDS
 from test_desk import login
 
-import qrpay.register.listing
+import qrpay.register.rows
 import qrpay.register.store
 from qrpay.register.store import Purpose, Register
 from qrpay.users import in_scope
@@ -76,9 +76,9 @@ def test_a_page_reads_only_its_own_rows(desk_app, desk, every_kind, monkeypatch)
     client = client_of(desk_app, desk, ["公安", "交警"])
     desk.mint_many([Purpose("scene", 5, f"柜台 {n}") for n in range(80)])
     made = []
-    for module in (qrpay.register.store, qrpay.register.listing):
-        real = module._code
-        monkeypatch.setattr(module, "_code", lambda row, real=real: made.append(row[0]) or real(row))
+    for module, name in ((qrpay.register.store, "_code"), (qrpay.register.rows, "code")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda row, real=real: made.append(row[0]) or real(row))
     page = client.get("/").text
     assert page.count('class="code-link"') == 50 and "第 1 / 2 页" in page
     assert len(made) <= 50

@@ -127,7 +127,7 @@ def test_short_and_long_lines_name_their_line_and_column(tmp_path: Path):
 
 def test_every_bad_cell_is_counted_and_the_first_is_named(tmp_path: Path):
     path = tmp_path / "s.csv"
-    path.write_text("txn_id,paid_at,amount,code,reference\nT1,2024-05-01 10:00,12.345,x,r\nT2,not a time,-1,x,r\n")
+    path.write_text("txn_id,paid_at,amount,code,reference\nT1,2024-05-01 10:00,12.345,x,r\nT2,not a time,-0,x,r\n")
     with pytest.raises(InputError) as caught:
         read_statement(path, SHANGHAI, name="s.csv")
     message = str(caught.value)

@@ -51,6 +51,8 @@ def test_every_class_in_one_statement(tmp_path, desk, log, code):
         f"T6,2024-05-01 09:30,10.00,{revoked.payload},RX-7",
         f"T7,2024-05-01 09:32,10.00,{windowed.payload},RX-8",
         f"T1,2024-05-01 09:05,120.00,{code.payload},RX-1",
+        f"T8,2024-05-01 09:40,10.00,{code.payload},RX-9",
+        f"T9,2024-05-01 09:45,-10.00,{code.payload},RX-9",
     )
     report = reconcile(desk, path)
     assert classes(report) == [
@@ -62,9 +64,11 @@ def test_every_class_in_one_statement(tmp_path, desk, log, code):
         ("unlogged", 7, None),
         ("expired", 8, None),
         ("duplicate", 9, None),
+        ("refunded", 10, None),
+        ("refunded", 11, None),
         ("unpaid", None, 3),
     ]
-    assert report.summary == dict.fromkeys(CLASSES, 1)
+    assert report.summary == {**dict.fromkeys(CLASSES, 1), "refunded": 2}
     assert not report.clean
 
 
@@ -135,7 +139,7 @@ def test_a_gbk_statement_is_detected_and_an_explicit_encoding_is_used(tmp_path, 
 @pytest.mark.parametrize(
     "line, where",
     [
-        ("T1,2024-05-01 09:05,-120,{payload},R", "line 3, column amount: '-120' is negative"),
+        ("T1,2024-05-01 09:05,-0.00,{payload},R", "line 3, column amount: '-0.00' is zero"),
         ("T1,2024-05-01 09:05,120.001,{payload},R", "line 3, column amount: '120.001' has 3 decimal places"),
         ("T1,2024-05-01 09:05,twelve,{payload},R", "line 3, column amount"),
         ("T1,05/01/2024 9:05,120,{payload},R", "line 3, column paid_at"),

@@ -72,7 +72,8 @@ def test_templates_lists_every_template(cli):
     result = cli("templates", "--json")
     assert result.exit_code == 0
     data = {t["name"]: t for t in json.loads(result.stdout)}
-    assert sorted(data) == ["emergency-a4", "labels-a4", "poster-a4", "tent-a6", "web"]
+    assert sorted(data) == ["emergency-a4", "labels-a4", "notice-a4", "poster-a4", "slip-a5", "tent-a6", "web"]
+    assert data["notice-a4"]["kinds"] == ["bill"] and data["slip-a5"]["page_mm"] == [210, 148]
     assert data["poster-a4"]["qr_size_mm"] == 80 and data["poster-a4"]["page_mm"] == [210, 297]
     assert data["web"]["outputs"] == [".png", ".svg", ".html"]
     plain = cli("templates")

@@ -10,7 +10,7 @@ from qrpay import InputError, NotFoundError
 from qrpay.render.model import CodeView
 from qrpay.render.templates import list_templates, load_template, parse_template, template_names
 
-SHIPPED = ["emergency-a4", "labels-a4", "poster-a4", "tent-a6", "web"]
+SHIPPED = ["emergency-a4", "labels-a4", "notice-a4", "poster-a4", "slip-a5", "tent-a6", "web"]
 
 MINIMAL = """
 title = "t"
@@ -34,6 +34,8 @@ def test_every_shipped_template_loads_with_its_promised_qr_size():
     assert templates["labels-a4"].qr.size >= 18
     assert templates["labels-a4"].cells_per_page == 24 and templates["labels-a4"].fill == "each"
     assert templates["emergency-a4"].kinds == ("open",)
+    assert templates["notice-a4"].kinds == templates["slip-a5"].kinds == ("bill",)
+    assert (templates["slip-a5"].page_width, templates["slip-a5"].page_height) == (210, 148)  # A5 landscape
     assert all(t.qr.quiet_zone >= 4 for t in templates.values())
 
 
@@ -66,7 +68,7 @@ def test_a_user_file_replaces_the_shipped_template_of_the_same_name(tmp_path: Pa
 
 
 def test_unknown_template_lists_the_known_ones():
-    with pytest.raises(NotFoundError, match="unknown template 'posterr'.*poster-a4, tent-a6"):
+    with pytest.raises(NotFoundError, match="unknown template 'posterr'.*poster-a4, slip-a5, tent-a6"):
         load_template("posterr")
 
 

@@ -1,4 +1,5 @@
-"""qrpay batch: a code for every row of a CSV file, printed on sticker sheets, posters or web images."""
+"""qrpay batch: a code for every row of a CSV file or Excel workbook, printed on sticker sheets,
+posters, payment notices or web images."""
 
 from __future__ import annotations
 
@@ -60,9 +61,10 @@ def terminate_as_interrupt() -> Iterator[None]:
 def summary(batch: Batch) -> str:
     data = batch.to_dict()
     check = f"self-check read {data['self_check']['codes_read']} codes back" if batch.checked else "not self-checked"
+    what = "images" if batch.extension != ".pdf" else "PDFs"
     wrote = (
-        f"{len(batch.files)} images and {MANIFEST} into {batch.output}"
-        if batch.images
+        f"{len(batch.files)} {what} and {MANIFEST} into {batch.output}"
+        if batch.folder
         else f"{batch.output} ({data['pages']} page{'s' if data['pages'] != 1 else ''})"
     )
     return f"Minted {batch.minted} new code(s), reused {batch.reused}; wrote {wrote}; {check}"
@@ -71,30 +73,40 @@ def summary(batch: Batch) -> str:
 @app.command()
 def batch(
     ctx: typer.Context,
-    csv_file: Annotated[
-        Path, typer.Argument(metavar="FILE.csv", help="Columns item, scene; optional kind, valid_from, valid_until.")
+    source: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help="CSV file or Excel workbook (.xlsx). Columns item, scene; optional kind, valid_from, valid_until; "
+            "bills: item, amount, payer, notice, due (or 项目编码, 金额, 缴款人, 通知书编号, 缴款期限).",
+        ),
     ],
     template: Annotated[
         str,
         typer.Option(
-            "--template", "-t", help="labels-a4 (sticker sheets), poster-a4, tent-a6, web (folder of PNGs) ..."
+            "--template",
+            "-t",
+            help="labels-a4 (sticker sheets), poster-a4, tent-a6, notice-a4 / slip-a5 (bills), web (folder of PNGs) ...",
         ),
     ],
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="PDF file, or the folder for web images (default: output/<FILE>-<template>[.pdf])."
+            "--output",
+            "-o",
+            help="PDF file, or a folder (a name without extension: one PDF per code; always for web images); "
+            "default: output/<FILE>-<template>[.pdf].",
         ),
     ] = None,
     encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Encoding of FILE.csv, e.g. gbk (default: UTF-8, else GBK).")
+        str | None, typer.Option("--encoding", help="Encoding of a CSV FILE, e.g. gbk (default: UTF-8, else GBK).")
     ] = None,
     no_check: Annotated[bool, typer.Option("--no-check", help="Skip reading every code back from the output.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """Mint a code for every row of a CSV file and print them all: all rows or none."""
+    """Mint a code for every row of a CSV file or Excel workbook and print them all: all rows or none."""
     qrpay = desk(ctx)
     with terminate_as_interrupt(), progress_bar(quiet) as progress:
-        result = run(qrpay, csv_file, template, output, encoding=encoding, check=not no_check, progress=progress)
+        result = run(qrpay, source, template, output, encoding=encoding, check=not no_check, progress=progress)
     emit(json_out, result.to_dict(), summary(result))

@@ -8,6 +8,7 @@ import typer
 
 from ..api import Qrpay
 from ..codes import token
+from ..codes.money import yuan
 from ..codes.record import Code
 from ..render.sample import SAMPLE_WARNING, is_sample
 from ..verify import Verdict
@@ -27,12 +28,18 @@ def code_lines(qrpay: Qrpay, code: Code) -> list[str]:
     if code.valid_from or code.valid_until:
         window = f"  valid {code.valid_from or '…'} to {code.valid_until or '…'}"
     state = f"REVOKED {code.revoked_at}: {code.revoked_reason}" if code.revoked else "live"
-    return [
+    lines = [
         f"{code.id}  {code.kind}  {title}{extra}",
         f"  payment code  {code.payment_code}",
         f"  payload       {code.payload}",
         f"  QR version {code.qr_version}, key {code.kid}, created {code.created_at}, {state}{window}",
     ]
+    if code.bill:
+        due = f", due {code.bill.due}" if code.bill.due else ""
+        lines.insert(
+            1, f"  bill          {yuan(code.bill.amount_fen)} yuan · {code.bill.payer} · notice {code.bill.notice}{due}"
+        )
+    return lines
 
 
 def show_minted(ctx: typer.Context, qrpay: Qrpay, code: Code, new: bool, json_out: bool) -> None:
@@ -81,6 +88,21 @@ def mint_open(
     show_minted(ctx, qrpay, *qrpay.mint_open(item, valid_from, valid_until), json_out)
 
 
+@mint_app.command("bill")
+def mint_bill(
+    ctx: typer.Context,
+    item: Annotated[str, typer.Option("--item", help="Catalog item code, e.g. 18.")],
+    amount: Annotated[str, typer.Option("--amount", help="The amount owed in yuan, e.g. 200.00.")],
+    payer: Annotated[str, typer.Option("--payer", help="The payer's name (person or enterprise).")],
+    notice: Annotated[str, typer.Option("--notice", help="The notice number, e.g. 3301002026120100001.")],
+    due: Annotated[str | None, typer.Option("--due", help="Pay by this day, YYYY-MM-DD (late fees after it).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """A bill: the code for one notice, with a fixed amount, payer and due date."""
+    qrpay = desk(ctx)
+    show_minted(ctx, qrpay, *qrpay.mint_bill(item, amount, payer, notice, due), json_out)
+
+
 def verdict_line(verdict: Verdict) -> str:
     where = f"{verdict.source}: " if verdict.source else ""
     name = verdict.code.id + " " if verdict.code else ""
@@ -122,7 +144,7 @@ def revoke(
 @app.command("list")
 def list_codes(
     ctx: typer.Context,
-    kind: Annotated[str | None, typer.Option("--kind", help="unified, scene or open.")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="unified, scene, open or bill.")] = None,
     item: Annotated[str | None, typer.Option("--item", help="Item code or unified group.")] = None,
     revoked: Annotated[
         bool | None, typer.Option("--revoked/--live", help="Only revoked, or only live codes.", show_default=False)
@@ -133,7 +155,7 @@ def list_codes(
     """List minted codes, oldest first."""
     qrpay = desk(ctx)
     if kind is not None and kind not in token.KINDS:
-        raise typer.BadParameter(f"kind must be unified, scene or open, got {kind!r}")
+        raise typer.BadParameter(f"kind must be unified, scene, open or bill, got {kind!r}")
     codes = qrpay.list_codes(kind=kind, item=item, revoked=revoked, limit=limit)
     if json_out:
         emit_json([qrpay.describe(code) for code in codes])
@@ -145,6 +167,8 @@ def list_codes(
     for code in codes:
         info = qrpay.describe(code)
         label = code.scene or (info["group"] if code.kind == "unified" else "")
+        if code.bill:
+            label = f"{yuan(code.bill.amount_fen)} yuan · notice {code.bill.notice}"
         rows.append(
             (code.id, code.kind, info["item"] or "--", code.payment_code, "revoked" if code.revoked else "live", label)
         )
@@ -161,9 +185,20 @@ def show(
     qrpay = desk(ctx)
     code = qrpay.get(code_id)
     renders = qrpay.renders(code)
+    extra: dict = {}
+    if code.bill:
+        payment = qrpay.bill_payment(code)
+        paid = (
+            {"txn_id": payment.txn_id, "paid_at": payment.paid_at, "amount": yuan(payment.amount)} if payment else None
+        )
+        extra = {"amount_due": yuan(qrpay.amount_due(code)), "paid": paid}
     if json_out:
-        emit_json({**qrpay.describe(code), "renders": renders})
+        emit_json({**qrpay.describe(code), **extra, "renders": renders})
         return
     typer.echo("\n".join(code_lines(qrpay, code)))
+    if code.bill:
+        paid = extra["paid"]
+        state = f"PAID {paid['amount']} yuan by txn {paid['txn_id']} at {paid['paid_at']}" if paid else "not paid"
+        typer.echo(f"  {state}; due today {extra['amount_due']} yuan")
     for render in renders:
         typer.echo(f"  rendered {render['created_at']}  {render['template']}  {render['path']}")

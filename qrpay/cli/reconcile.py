@@ -56,7 +56,10 @@ def report_lines(report: Report) -> Iterator[str]:
 def reconcile_command(
     ctx: typer.Context,
     statement: Annotated[
-        Path, typer.Argument(metavar="STATEMENT.csv", help="CSV with columns txn_id, paid_at, amount, code, reference.")
+        Path,
+        typer.Argument(
+            metavar="STATEMENT", help="CSV or Excel (.xlsx) with columns txn_id, paid_at, amount, code, reference."
+        ),
     ],
     encoding: Encoding = None,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the report as CSV here.")] = None,

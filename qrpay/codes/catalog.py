@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import InputError, NotFoundError
 from ..tomltable import REQUIRED, Table, read_toml
+from .bill import LateFee, amount_due
 
 if TYPE_CHECKING:
     from .record import Code
@@ -38,6 +40,7 @@ class Item:
     amount_max: Decimal | None = None
     name_en: str = ""  # for items paid by foreigners: their posters carry English lines
     basis: str = ""  # 收费依据, the legal basis printed on the poster
+    late_fee: LateFee | None = None  # a bill's surcharge when paid after its due date
 
     @property
     def number(self) -> int:
@@ -54,6 +57,7 @@ class Item:
             "amount_max": None if self.amount_max is None else str(self.amount_max),
             "name_en": self.name_en or None,
             "basis": self.basis or None,
+            "late_fee": self.late_fee.to_dict() if self.late_fee else None,
         }
 
 
@@ -155,6 +159,16 @@ class Catalog:
                 return group
         return self.items.get(f"{number:02d}")
 
+    def late_fee(self, code: Code) -> LateFee | None:
+        """The late-fee rule of the item bill *code* collects for (None: the item has none)."""
+        found = self.items.get(f"{code.number:02d}")
+        return found.late_fee if found else None
+
+    def amount_due(self, code: Code, on: date) -> int:
+        """What bill *code* costs paid on *on*, in fen, by its item's late-fee rule (bill.amount_due)."""
+        assert code.bill is not None, f"{code.id} is not a bill"
+        return amount_due(code.bill, self.late_fee(code), on)
+
     def emergency_items(self) -> list[Item]:
         return [item for item in self.items.values() if item.emergency]
 
@@ -181,6 +195,30 @@ def _amount(table: Table, key: str) -> Decimal | None:
     return amount
 
 
+def _percent(table: Table, key: str, high: float, default: float | None = None) -> Decimal:
+    value = table.number(key, 0.01, high, REQUIRED if default is None else default, unit=" percent")
+    percent = Decimal(str(value)).normalize()
+    exponent = percent.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2:
+        raise table.fail(key, "a percentage with at most 2 decimals", value)
+    return percent
+
+
+def _late_fee(table: Table) -> LateFee | None:
+    """``late_fee = { daily_percent = 3, cap_percent = 100, text = "…" }``, or ``late_fee = false``."""
+    if table.data.get("late_fee") is False:
+        table.get("late_fee")
+        return None
+    rule = table.table("late_fee")
+    fee = LateFee(
+        daily_percent=_percent(rule, "daily_percent", 100),
+        cap_percent=_percent(rule, "cap_percent", 1000, 100),
+        text=rule.text("text", "", max_len=MAX_BASIS).strip(),
+    )
+    rule.done()
+    return fee
+
+
 def _merge_items(source: str, raw: Table, items: dict[str, Item]) -> None:
     for code in list(raw.data):
         if not _ITEM_CODE.match(code):
@@ -204,6 +242,8 @@ def _merge_items(source: str, raw: Table, items: dict[str, Item]) -> None:
         for key in ("amount_min", "amount_max"):
             if key in table.data:
                 fields[key] = _amount(table, key)
+        if "late_fee" in table.data:
+            fields["late_fee"] = _late_fee(table)
         table.done()
         item = dataclasses.replace(base, **fields) if base else Item(code=code, **fields)
         if item.amount_min is not None and item.amount_max is not None and item.amount_min > item.amount_max:

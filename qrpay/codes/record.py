@@ -6,16 +6,20 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from ..errors import InputError
 from .token import EPOCH, LAST_DATE
 
+if TYPE_CHECKING:
+    from .bill import Bill
+
 MAX_SCENE = 64
-_ID = re.compile(r"^[cC]0*([1-9][0-9]{0,6})$")
+_ID = re.compile(r"^[cC]0*([1-9][0-9]{0,8})$")
 
 
 def code_id(serial: int) -> str:
-    """The short id users type: ``C`` and the serial in seven digits."""
+    """The short id users type: ``C`` and the serial in seven digits (more past 9,999,999: bills)."""
     return f"C{serial:07d}"
 
 
@@ -89,6 +93,7 @@ class Code:
     created_at: str
     revoked_at: str | None = None
     revoked_reason: str | None = None
+    bill: Bill | None = None  # a bill's amount, payer, notice and due date
 
     @property
     def id(self) -> str:
@@ -106,10 +111,14 @@ class Code:
             return "not-yet-valid"
         return None
 
-    def to_dict(self) -> dict:
+    def to_dict(self, *, public: bool = False) -> dict:
+        """The record's fields; a bill's add ``amount``, ``payer`` (masked when *public*), ``notice``, ``due``."""
         data = asdict(self)
         data["id"] = self.id
         for field in ("valid_from", "valid_until"):
             if data[field] is not None:
                 data[field] = data[field].isoformat()
+        del data["bill"]
+        if self.bill is not None:
+            data.update(self.bill.to_dict(public=public))
         return data

@@ -9,10 +9,19 @@ Layout of format 1 (all integers big-endian), then ``.`` and the signature::
     [2 bytes]   valid_from, days since 2020-01-01, when flagged
     [2 bytes]   valid_until, likewise
 
+A bill's token is format 2, which signs the amount and due date with the serial::
+
+    byte 0      version 2 (4 bits) | 0 0 0 | has due
+    byte 1      key id (1-255)
+    byte 2      item number (01-89)
+    bytes 3-6   serial (up to 999,999,999: room for 100 million bills and more)
+    bytes 7-11  amount in fen
+    [2 bytes]   due date, days since 2020-01-01, when flagged
+
 Both halves are unpadded URL-safe base64; the signature is HMAC-SHA256 (itsdangerous,
 key derived per purpose with a salt) truncated to 80 bits. A scene code's token is 23
 characters, an open code with a validity window 29, so a 24-character base URL plus token
-fits QR version 4 at error correction M.
+fits QR version 4 at error correction M; a bill's token is 34 characters with a due date.
 """
 
 from __future__ import annotations
@@ -28,12 +37,15 @@ from itsdangerous.signer import HMACAlgorithm, Signer
 from ..errors import MalformedToken
 
 FORMAT_VERSION = 1
+BILL_FORMAT = 2
 TAG_BYTES = 10  # 80-bit tag
-KINDS = {"unified": 1, "scene": 2, "open": 3}
+KINDS = {"unified": 1, "scene": 2, "open": 3, "bill": 4}  # format 1 carries kinds 1-3 in two bits
 KIND_NAMES = {number: name for name, number in KINDS.items()}
 EPOCH = date(2020, 1, 1)
 LAST_DATE = EPOCH + timedelta(days=0xFFFF)  # 2199-06-06, the last day two bytes can carry
 MAX_SERIAL = 9_999_999  # also the width of the serial in the payment code
+MAX_BILL_SERIAL = 999_999_999  # a bill's serial: four bytes in its token, ids up to C999999999
+MAX_AMOUNT_FEN = 2**40 - 1  # five bytes
 SALT = b"qrpay.code.v1"
 SEP = "."
 
@@ -48,6 +60,13 @@ class Claims:
     serial: int
     valid_from: date | None = None
     valid_until: date | None = None
+    amount_fen: int | None = None  # a bill's amount and due date
+    due: date | None = None
+
+
+def max_serial(kind: str) -> int:
+    """The largest serial a code of *kind* can carry."""
+    return MAX_BILL_SERIAL if kind == "bill" else MAX_SERIAL
 
 
 def _day(value: date) -> bytes:
@@ -56,8 +75,34 @@ def _day(value: date) -> bytes:
     return (value - EPOCH).days.to_bytes(2, "big")
 
 
+def _encode_bill(claims: Claims) -> bytes:
+    if not 1 <= claims.number <= 89 or claims.amount_fen is None or not 1 <= claims.amount_fen <= MAX_AMOUNT_FEN:
+        raise MalformedToken(f"cannot encode {claims!r}")
+    if not 1 <= claims.serial <= MAX_BILL_SERIAL:
+        raise MalformedToken(f"serial {claims.serial} is outside 1-{MAX_BILL_SERIAL}")
+    head = BILL_FORMAT << 4 | (claims.due is not None)
+    raw = bytes([head, claims.kid, claims.number]) + claims.serial.to_bytes(4, "big")
+    raw += claims.amount_fen.to_bytes(5, "big")
+    return raw + (_day(claims.due) if claims.due is not None else b"")
+
+
+def _decode_bill(raw: bytes) -> Claims:
+    head, kid, number = raw[0], raw[1], raw[2]
+    if head & 0b1110 or kid == 0 or not 1 <= number <= 89:
+        raise MalformedToken("token header is invalid")
+    if len(raw) != 12 + 2 * (head & 1):
+        raise MalformedToken("token length does not match its header")
+    serial, amount = int.from_bytes(raw[3:7], "big"), int.from_bytes(raw[7:12], "big")
+    if not 1 <= serial <= MAX_BILL_SERIAL or amount == 0:
+        raise MalformedToken("token serial or amount is invalid")
+    due = EPOCH + timedelta(days=int.from_bytes(raw[12:14], "big")) if head & 1 else None
+    return Claims("bill", kid, number, serial, amount_fen=amount, due=due)
+
+
 def encode(claims: Claims) -> bytes:
-    if claims.kind not in KINDS or not 1 <= claims.kid <= 255 or not 1 <= claims.number <= 99:
+    if claims.kind == "bill" and 1 <= claims.kid <= 255:
+        return _encode_bill(claims)
+    if claims.kind not in KINDS or claims.kind == "bill" or not 1 <= claims.kid <= 255 or not 1 <= claims.number <= 99:
         raise MalformedToken(f"cannot encode {claims!r}")
     if not 1 <= claims.serial <= MAX_SERIAL:
         raise MalformedToken(f"serial {claims.serial} is outside 1-{MAX_SERIAL}")
@@ -74,9 +119,13 @@ def decode(raw: bytes) -> Claims:
     if len(raw) < 6:
         raise MalformedToken("token is too short")
     head, kid, number = raw[0], raw[1], raw[2]
+    if head >> 4 == BILL_FORMAT:
+        return _decode_bill(raw)
     if head >> 4 != FORMAT_VERSION:
-        raise MalformedToken(f"token format {head >> 4} is not one this qrpay reads (format {FORMAT_VERSION})")
-    kind = KIND_NAMES.get(head >> 2 & 0b11)
+        raise MalformedToken(
+            f"token format {head >> 4} is not one this qrpay reads (formats {FORMAT_VERSION} and {BILL_FORMAT})"
+        )
+    kind = KIND_NAMES.get(head >> 2 & 0b11)  # 0 names no kind
     if kind is None or kid == 0 or not 1 <= number <= 99:
         raise MalformedToken("token header is invalid")
     has_from, has_until = bool(head & 0b10), bool(head & 0b01)

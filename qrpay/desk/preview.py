@@ -1,7 +1,8 @@
 """A code's preview on its desk page: the web template's PNG, self-checked but not recorded.
 
 The render history lists files made for people (downloads, prints, CLI renders), so a preview
-is drawn with ``record=False``. A code's payload never changes, so its preview is kept here
+is drawn by the render layer from :meth:`Qrpay.view` (read back like every file) and never
+recorded; the desk's view has already refused a code that may not be printed. A code's payload never changes, so its preview is kept here
 (least recently used dropped first) and the browser may keep it too, revalidating by ETag.
 """
 
@@ -14,6 +15,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from qrpay import Code, Qrpay
+from qrpay.render import load_template, render
 
 TEMPLATE = "web"
 KEEP = 256  # previews kept per worker (a few KB each)
@@ -29,15 +31,17 @@ class Previews:
         self.lock = threading.Lock()
 
     def png(self, qrpay: Qrpay, code: Code) -> bytes:
-        """*code*'s preview PNG, drawn (and self-checked) the first time it is asked for."""
+        """*code*'s preview PNG, drawn (and self-checked) the first time it is asked for; call only
+        for a code the user may see and print."""
         key = (code.id, code.payload)
         with self.lock:
             if key in self.kept:
                 self.kept.move_to_end(key)
                 return self.kept[key]
+        layout = load_template(TEMPLATE, qrpay.settings.user_templates_dir)
         with tempfile.TemporaryDirectory(prefix="qrpay-desk-") as folder:
             path = Path(folder) / f"{code.id}-{TEMPLATE}.png"
-            qrpay.render(code.id, TEMPLATE, path, record=False)
+            render(layout, [qrpay.view(code)], path, font=qrpay.settings.font)  # self-checked, not recorded
             data = path.read_bytes()
         with self.lock:
             self.kept[key] = data

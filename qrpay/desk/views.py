@@ -20,7 +20,7 @@ from qrpay.emergency.kit import make_kit
 from qrpay.emergency.reconcile import reconcile
 from qrpay.qr.decode import read_image_bytes
 from qrpay.render import Template, extensions
-from qrpay.users import Session
+from qrpay.users import Session, Window
 
 from .preview import PREVIEWS, etag
 from .texts import KINDS
@@ -114,11 +114,11 @@ def code_list(ask: Ask) -> Page:
         page = min(MAX_PAGES, max(1, int(params.get("page", "1"))))
     except ValueError:
         page = 1
-    found, total = ask.qrpay.find_codes(query, kind=kinds, revoked=revoked, **window(page))
+    found, total = ask.qrpay.find_codes(query, window(kinds, revoked, page))
     pages = max(1, min(MAX_PAGES, -(-total // PAGE_SIZE)))
     if page > pages:  # past the last page: show the last
         page = pages
-        found, total = ask.qrpay.find_codes(query, kind=kinds, revoked=revoked, **window(page))
+        found, total = ask.qrpay.find_codes(query, window(kinds, revoked, page))
     filters = {"q": query, "kind": kind if kinds else "", "state": state if revoked is not None else ""}
     more = total > MAX_PAGES * PAGE_SIZE  # counted no further: the search should be narrowed
     rows = [row(ask.qrpay, code) for code in found]
@@ -135,9 +135,9 @@ def code_list(ask: Ask) -> Page:
     )
 
 
-def window(page: int) -> dict[str, int]:
-    """Where *page* of the list starts, how long it is, and how far the count goes (one past the last page)."""
-    return {"offset": (page - 1) * PAGE_SIZE, "limit": PAGE_SIZE, "upto": MAX_PAGES * PAGE_SIZE + 1}
+def window(kind: str | None, revoked: bool | None, page: int) -> Window:
+    """*page* of the list of *kind* and state, counted to one past the last page the list reaches."""
+    return Window(kind, revoked, (page - 1) * PAGE_SIZE, PAGE_SIZE, MAX_PAGES * PAGE_SIZE + 1)
 
 
 def code_page(ask: Ask, code_id: str, error: str = "", status: int = 200) -> Page:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ..clock import utcnow
 from ..register.store import Register
 from .ledger import CLASSES, Entry, Payment, Txn, iso, reference_key
+from .rules import refund_target
 
 _ENTRY_COLUMNS = "id, serial, amount_fen, reference, payer, at, source, logged_at"
 _LINE_COLUMNS = "statement_id, line, txn_id, paid_at, amount_fen, code, reference, serial, standing, standing_reason"
@@ -165,7 +166,7 @@ class Books:
         sql = (
             f"SELECT {_LINE_COLUMNS} FROM statement_lines l "
             "WHERE (l.statement_id > ? OR (l.statement_id = ? AND l.line > ?)) "
-            "AND l.standing NOT IN ('forged', 'unknown_code') "
+            "AND l.standing NOT IN ('forged', 'unknown_code') AND l.amount_fen > 0 "
             "AND l.serial IN (SELECT serial FROM log_entries) "
             f"AND NOT EXISTS ({_EARLIER.format(later='l')}) "
             "ORDER BY l.statement_id, l.line LIMIT ?"
@@ -177,6 +178,50 @@ class Books:
             if len(page) < BATCH:
                 return
             after = page[-1].spot
+
+    def _firsts_of(self, where: str, params: tuple) -> Iterator[Txn]:
+        """First sightings of txn ids among the lines *where* selects, in (statement, line) order, by pages."""
+        sql = (
+            f"SELECT {_LINE_COLUMNS} FROM statement_lines l WHERE {where} "
+            "AND (l.statement_id > ? OR (l.statement_id = ? AND l.line > ?)) "
+            f"AND NOT EXISTS ({_EARLIER.format(later='l')}) ORDER BY l.statement_id, l.line LIMIT ?"
+        )
+        after = (-1, -1)
+        while True:
+            page = [Txn(*row) for row in self.db.execute(sql, (*params, after[0], after[0], after[1], BATCH))]
+            yield from page
+            if len(page) < BATCH:
+                return
+            after = page[-1].spot
+
+    def reversals(self, serial: int | None = None) -> tuple[dict[tuple[int, int], Txn], dict[tuple[int, int], Txn]]:
+        """Which payment each refund reverses (see rules.refund_target), of every code or of code
+        *serial*: the refund of each reversed payment, and the payment of each refund, by spot.
+        Memory grows with the refunds, which are few, not with the statements."""
+        reversed_by: dict[tuple[int, int], Txn] = {}
+        reverses: dict[tuple[int, int], Txn] = {}
+        where = "l.amount_fen < 0 AND l.standing NOT IN ('forged', 'unknown_code')"
+        refunds = self._firsts_of(where + (" AND l.serial = ?" if serial else ""), (serial,) if serial else ())
+        for refund in list(refunds):
+            candidates = self._firsts_of("l.serial = ? AND l.amount_fen = ?", (refund.serial, -refund.amount))
+            target = refund_target(refund, candidates, reversed_by)
+            if target is not None:
+                reversed_by[target.spot], reverses[refund.spot] = refund, target
+        return reversed_by, reverses
+
+    def bill_payment(
+        self, serial: int, before: tuple[int, int] | None = None, reversed_by: dict | None = None
+    ) -> Txn | None:
+        """The payment that pays bill *serial* (listed before *before*, if given): its first payment
+        through the live bill (standing ok) that no refund reversed."""
+        if reversed_by is None:
+            reversed_by = self.reversals(serial)[0]
+        for txn in self._firsts_of("l.serial = ? AND l.amount_fen > 0 AND l.standing = 'ok'", (serial,)):
+            if before is not None and txn.spot >= before:
+                return None
+            if txn.spot not in reversed_by:
+                return txn
+        return None
 
     def sightings(self, sid: int) -> Iterator[tuple[Txn, int, Txn | None]]:
         """Each line of statement *sid* in order, with the first line of this statement that has

@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 from ..api import Qrpay
-from ..codes.record import code_id
+from ..codes.record import Code, code_id
 from ..csvfile import write_csv
 from . import runs
 from .books import Books, Judged, Result, Run
@@ -55,8 +57,9 @@ class Report:
 
     @property
     def clean(self) -> bool:
-        """True when every line matched and no logged collection is unpaid."""
-        return sum(self.summary.values()) == self.summary["matched"]
+        """True when every line matched or is a refund and the payment it reversed, and no logged
+        collection is unpaid."""
+        return sum(self.summary.values()) == self.summary["matched"] + self.summary["refunded"]
 
     def iter_rows(self) -> Iterator[dict]:
         """The report's rows in order, read from the register a page at a time."""
@@ -101,6 +104,26 @@ def judge(qrpay: Qrpay, payment: Payment) -> Judged:
     return Judged(payment, serial, found.standing, found.reason)
 
 
+def dues(qrpay: Qrpay) -> runs.DueOf:
+    """What a payment through a bill owed when it was paid (amount due and late fee, in fen), by
+    the one rule of :func:`qrpay.codes.bill.amount_due`; None for other codes. Bills are looked up
+    once each (a few thousand kept)."""
+
+    @lru_cache(maxsize=4096)
+    def bill(serial: int) -> Code | None:
+        code = qrpay.register.lookup(serial)
+        return code if code is not None and code.bill is not None else None
+
+    def due_of(txn: Txn) -> tuple[int, int] | None:
+        code = bill(txn.serial) if txn.serial is not None else None
+        if code is None or code.bill is None:
+            return None
+        due = qrpay.amount_due(code, datetime.fromisoformat(txn.paid_at).astimezone(qrpay.settings.tz).date())
+        return due, due - code.bill.amount_fen
+
+    return due_of
+
+
 def reconcile(qrpay: Qrpay, path: Path, *, encoding: str | None = None, name: str | None = None) -> Report:
     """Import the statement at *path* (once) and classify it against the collection log.
 
@@ -117,17 +140,18 @@ def reconcile(qrpay: Qrpay, path: Path, *, encoding: str | None = None, name: st
             judged = (judge(qrpay, payment) for payment in source.payments(digest))
             sid = books.add_statement(source.name, used, digest, judged)
         entries = books.entries()
+        due_of = dues(qrpay)
         run = books.latest_run(sid)
         summary = dict.fromkeys(CLASSES, 0)
         same = run is not None
         if run is not None:
             stored = books.results(run.id)
-            for result in runs.results(books, sid, entries):
+            for result in runs.results(books, sid, entries, due_of):
                 summary[result.cls] += 1
                 same = same and next(stored, None) == result
             same = same and next(stored, None) is None
         if not same:
-            run, summary = books.add_run(sid, runs.results(books, sid, entries))
+            run, summary = books.add_run(sid, runs.results(books, sid, entries, due_of))
     assert run is not None
     return Report(books.statement(sid), run, new_statement, not same, summary, books)
 

@@ -5,7 +5,7 @@ Nothing here touches the register or the keyring, so each rule can be tested on 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..codes.record import code_id
@@ -20,6 +20,7 @@ CLASSES = (
     "revoked",
     "expired",
     "duplicate",
+    "refunded",
     "unlogged",
     "unpaid",
 )
@@ -203,6 +204,79 @@ def _paired(txn: Txn, entry: Entry | None, holder: Entry | None, paid_by: dict[i
     reference = f"reference {txn.reference!r}" if txn.reference else "an empty reference"
     assert txn.serial is not None  # only payments through a code of this register are paired
     return Outcome("unlogged", f"no log entry for {code_id(txn.serial)} with {reference}")
+
+
+# -- refunds and bills ----------------------------------------------------------------------
+
+#: Codes whose payments can be refunded or pay anything: a forged or unknown code's never do.
+_UNPAYABLE = ("forged", "unknown_code")
+
+
+def refund_target(refund: Txn, candidates: Iterable[Txn], taken: dict[tuple[int, int], Txn]) -> Txn | None:
+    """The payment the refund line *refund* (a negative amount) reverses, if any.
+
+    A refund reverses the earliest payment that is listed before it (an earlier statement, or an
+    earlier line of the same one), through the same code, of exactly the opposite amount, with the
+    same reference (compared as :func:`reference_key` compares them), and not reversed already
+    (*taken*, by the spot of the payment). *candidates* are the first sightings of txn ids through
+    the refund's code with the opposite amount, in (statement, line) order.
+    """
+    key = reference_key(refund.reference)
+    for txn in candidates:
+        if txn.spot >= refund.spot:
+            return None
+        if (
+            txn.amount == -refund.amount
+            and txn.standing not in _UNPAYABLE
+            and txn.spot not in taken
+            and reference_key(txn.reference) == key
+        ):
+            return txn
+    return None
+
+
+def refund_outcome(refund: Txn, target: Txn | None) -> Outcome:
+    """A refund line: ``refunded`` when it reverses a payment, else a discrepancy."""
+    if target is None:
+        return Outcome(
+            "amount_mismatch",
+            f"a refund of {format_amount(-refund.amount)} that reverses no earlier payment of that amount "
+            f"through this code with reference {refund.reference!r}",
+        )
+    return Outcome(
+        "refunded",
+        f"refunds txn {target.txn_id} (statement #{target.statement} line {target.line}, "
+        f"{format_amount(target.amount)})",
+    )
+
+
+def reversed_outcome(txn: Txn, refund: Txn) -> Outcome:
+    """A payment a later refund reversed: what it paid is open again."""
+    return Outcome(
+        "refunded",
+        f"paid {format_amount(txn.amount)}, refunded by txn {refund.txn_id} "
+        f"(statement #{refund.statement} line {refund.line})",
+    )
+
+
+def bill_outcome(txn: Txn, due: int, late: int, earlier: Txn | None) -> Outcome:
+    """A payment through a live bill that owed *due* fen at payment time (*late* of it the late
+    fee), where *earlier* is the bill's earlier payment, if one stands (not refunded)."""
+    bill = code_id(txn.serial) if txn.serial else "the bill"
+    if earlier is not None:
+        return Outcome(
+            "duplicate",
+            f"a second payment of bill {bill}: already paid by txn {earlier.txn_id} "
+            f"(statement #{earlier.statement} line {earlier.line})",
+        )
+    owed = f"{format_amount(due)} due" + (f" (late fee {format_amount(late)} included)" if late else "")
+    if txn.amount == due:
+        return Outcome("matched", f"bill {bill} paid in full: {owed}")
+    gap = txn.amount - due
+    how = "over-paid" if gap > 0 else "under-paid"
+    return Outcome(
+        "amount_mismatch", f"bill {bill} {how} by {format_amount(abs(gap))}: paid {format_amount(txn.amount)}, {owed}"
+    )
 
 
 def summarize(classes: Sequence[str]) -> dict[str, int]:

@@ -1,4 +1,7 @@
-"""Statements from the platform or a bank: one CSV file of payments, streamed and checked."""
+"""Statements from the platform or a bank: one CSV file or Excel workbook (.xlsx) of payments,
+streamed and checked.
+
+A line with a negative amount is a refund (see :func:`qrpay.emergency.rules.refund_target`)."""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ..csvfile import Problems, Table, read_cells, stream_table
+from ..csvfile import Problems, Table, read_cells
 from ..errors import InputError
+from ..xlsxfile import stream_file
 from .values import MAX_REFERENCE, MAX_TXN_ID, clean_cell, iso, parse_amount, parse_time
 
 STATEMENT_COLUMNS = ("txn_id", "paid_at", "amount", "code", "reference")
@@ -103,7 +107,7 @@ def read_statement(path: Path, tz: ZoneInfo, *, name: str | None = None, encodin
 
 
 def _payments(path: Path, tz: ZoneInfo, name: str, encoding: str | None) -> tuple[str, Iterator[Payment]]:
-    table = stream_table(path, name, STATEMENT_COLUMNS, encoding=encoding)
+    table = stream_file(path, name, STATEMENT_COLUMNS, encoding=encoding)  # CSV, or an Excel workbook
     return table.encoding, _parsed(table, name, tz)
 
 
@@ -112,7 +116,7 @@ def _parsed(table: Table, name: str, tz: ZoneInfo) -> Iterator[Payment]:
     parsers: dict[str, Callable[[str], object]] = {
         "txn_id": lambda text: clean_cell(text, field="txn_id", limit=MAX_TXN_ID),
         "paid_at": lambda text: parse_time(text, tz),
-        "amount": parse_amount,
+        "amount": lambda text: parse_amount(text, refunds=True),
         "code": lambda text: " ".join(text.split()),
         "reference": lambda text: clean_cell(text, field="reference", limit=MAX_REFERENCE, required=False) or "",
     }

@@ -21,18 +21,24 @@ _AMOUNT = re.compile(r"^(\d+)(?:\.(\d+))?$")
 # -- money ---------------------------------------------------------------------------------
 
 
-def parse_amount(text: str) -> int:
+def parse_amount(text: str, *, refunds: bool = False) -> int:
     """Yuan as people write them (``120``, ``120.5``, ``1,200.00``, ``¥120``) in whole fen.
 
     Exact: no floats. Raises ValueError with a sentence for anything that is not a positive
-    amount with at most two decimal places.
+    amount with at most two decimal places; with *refunds* (a statement's lines) a negative
+    amount (``-120.00``, a refund) is read too.
     """
     raw = unicodedata.normalize("NFKC", text).strip()
     value = raw.lstrip("¥").strip()
     if _GROUPED.match(value):
         value = value.replace(",", "")
-    if value.startswith("-"):
-        raise ValueError(f"{raw!r} is negative; amounts collected are positive (refunds are not reconciled here)")
+    sign = 1
+    if refunds and value.startswith("-"):
+        sign, value = -1, value[1:].strip()
+    elif value.startswith("-"):
+        raise ValueError(
+            f"{raw!r} is negative; amounts collected are positive (a refund is a negative line of a statement)"
+        )
     match = _AMOUNT.match(value)
     if not match:
         raise ValueError(f"{raw!r} is not an amount of yuan; write it like 120.00")
@@ -44,12 +50,13 @@ def parse_amount(text: str) -> int:
     fen = int(whole) * 100 + int(cents.ljust(2, "0"))
     if fen == 0:
         raise ValueError(f"{raw!r} is zero; an amount collected must be more than 0.00")
-    return fen
+    return sign * fen
 
 
 def format_amount(fen: int) -> str:
-    """Fen as yuan with two decimals: 12000 -> ``120.00``."""
-    return f"{fen // 100}.{fen % 100:02d}"
+    """Fen as yuan with two decimals: 12000 -> ``120.00``, -500 -> ``-5.00``."""
+    sign = "-" if fen < 0 else ""
+    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def from_decimal(amount: Decimal) -> int:

@@ -77,6 +77,9 @@ class Sqlite:
     def lock_schema(self) -> None:
         pass  # BEGIN IMMEDIATE already holds the file's write lock
 
+    def follow_key(self, table: str, key: str) -> None:
+        """Nothing to do: an AUTOINCREMENT key already follows rows inserted with explicit keys."""
+
     def data_version(self) -> int | None:
         """A number that changes whenever another connection commits (SQLite's ``data_version``)."""
         return int(self.raw.execute("PRAGMA data_version").fetchone()[0])
@@ -178,6 +181,13 @@ class Postgres:
     def lock_schema(self) -> None:
         """Serialise migrations between processes (the lock ends with the transaction)."""
         self.execute("SELECT pg_advisory_xact_lock(?)", (APPLICATION_ID,))
+
+    def follow_key(self, table: str, key: str) -> None:
+        """After rows were inserted with explicit keys, draw the next key above them."""
+        self.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), "
+            f"coalesce((SELECT max({key}) FROM {table}), 0) + 1, false)"
+        )
 
     def data_version(self) -> int | None:
         """None: PostgreSQL keeps no counter of other connections' commits."""

@@ -12,7 +12,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..codes.record import Code
-from .store import _CODE_COLUMNS, Register, _code
+from . import rows
+from .rows import CODE_COLUMNS
+from .store import Register
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,8 @@ def _within(column: str, values: Collection[int], params: list[object]) -> str:
 def page(register: Register, where: Filter, offset: int, limit: int) -> list[Code]:
     """The codes *where* picks, newest first, *limit* of them from the *offset*-th."""
     found, params = _clauses(where)
-    sql = f"SELECT {_CODE_COLUMNS} FROM codes WHERE {found} ORDER BY serial DESC LIMIT ? OFFSET ?"
-    return [_code(row) for row in register.db.execute(sql, [*params, limit, offset])]
+    sql = f"SELECT {CODE_COLUMNS} FROM codes WHERE {found} ORDER BY serial DESC LIMIT ? OFFSET ?"
+    return [rows.code(row) for row in register.db.execute(sql, [*params, limit, offset])]
 
 
 def count(register: Register, where: Filter, upto: int) -> int:

@@ -108,6 +108,79 @@ MIGRATIONS: list[tuple[str, str]] = [
         """,
     ),
     (
+        "0004_bills",
+        # SQLite cannot change a CHECK constraint: it rebuilds codes and statement_lines (the
+        # register runs migrations with foreign keys off, and checks them after). PostgreSQL
+        # changes the constraints in place: the lines marked "-- postgres:" are its spelling.
+        """
+        -- sqlite:begin
+        CREATE TABLE codes_new (
+            serial INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL CHECK (kind IN ('unified', 'scene', 'open', 'bill')),
+            number INTEGER NOT NULL CHECK (number BETWEEN 1 AND 99),
+            scene TEXT,
+            valid_from TEXT,
+            valid_until TEXT,
+            kid INTEGER,
+            token TEXT UNIQUE,
+            payload TEXT,
+            payment_code TEXT UNIQUE,
+            qr_version INTEGER,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT,
+            revoked_reason TEXT,
+            amount_fen INTEGER CHECK (amount_fen > 0),
+            payer TEXT,
+            notice TEXT,
+            due TEXT,
+            CHECK ((kind = 'bill') = (amount_fen IS NOT NULL AND payer IS NOT NULL AND notice IS NOT NULL))
+        );
+        INSERT INTO codes_new (
+            serial, kind, number, scene, valid_from, valid_until, kid, token, payload, payment_code, qr_version,
+            created_at, revoked_at, revoked_reason
+        ) SELECT serial, kind, number, scene, valid_from, valid_until, kid, token, payload, payment_code, qr_version,
+            created_at, revoked_at, revoked_reason FROM codes;
+        DROP TABLE codes;
+        ALTER TABLE codes_new RENAME TO codes;
+        CREATE TABLE statement_lines_new (
+            statement_id INTEGER NOT NULL REFERENCES statements (id),
+            line INTEGER NOT NULL,
+            txn_id TEXT NOT NULL,
+            paid_at TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL CHECK (amount_fen <> 0),
+            code TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            serial INTEGER REFERENCES codes (serial),
+            standing TEXT NOT NULL CHECK (standing IN ('ok', 'forged', 'unknown_code', 'revoked', 'expired')),
+            standing_reason TEXT NOT NULL,
+            PRIMARY KEY (statement_id, line)
+        );
+        INSERT INTO statement_lines_new SELECT * FROM statement_lines;
+        DROP TABLE statement_lines;
+        ALTER TABLE statement_lines_new RENAME TO statement_lines;
+        CREATE INDEX statement_lines_txn ON statement_lines (txn_id);
+        -- sqlite:end
+        -- postgres: ALTER TABLE codes DROP CONSTRAINT codes_kind_check;
+        -- postgres: ALTER TABLE codes ADD CONSTRAINT codes_kind_check CHECK (kind IN ('unified', 'scene', 'open', 'bill'));
+        -- postgres: ALTER TABLE codes ADD COLUMN amount_fen INTEGER CHECK (amount_fen > 0);
+        -- postgres: ALTER TABLE codes ADD COLUMN payer TEXT;
+        -- postgres: ALTER TABLE codes ADD COLUMN notice TEXT;
+        -- postgres: ALTER TABLE codes ADD COLUMN due TEXT;
+        -- postgres: ALTER TABLE codes ADD CHECK ((kind = 'bill') = (amount_fen IS NOT NULL AND payer IS NOT NULL AND notice IS NOT NULL));
+        -- postgres: ALTER TABLE statement_lines DROP CONSTRAINT statement_lines_amount_fen_check;
+        -- postgres: ALTER TABLE statement_lines ADD CONSTRAINT statement_lines_amount_fen_check CHECK (amount_fen <> 0);
+        -- postgres: DROP INDEX codes_live_purpose;
+        -- one live code per purpose (bills: per item and notice): minting it again returns it
+        CREATE UNIQUE INDEX codes_live_purpose ON codes (
+            kind, number, coalesce(scene, ''), coalesce(valid_from, ''), coalesce(valid_until, '')
+        ) WHERE revoked_at IS NULL AND kind <> 'bill';
+        CREATE UNIQUE INDEX codes_live_bill ON codes (number, notice) WHERE revoked_at IS NULL AND kind = 'bill';
+        CREATE INDEX codes_notice ON codes (notice) WHERE notice IS NOT NULL;
+        -- a bill's payments and a refund's payment are found by code
+        CREATE INDEX statement_lines_serial ON statement_lines (serial, amount_fen);
+        """,
+    ),
+    (
         "0005_desk",
         """
         CREATE TABLE users (
@@ -181,8 +254,14 @@ def statements(sql: str) -> list[str]:
     return [statement.strip() for statement in sql.split(";") if statement.strip()]
 
 
+_SQLITE_ONLY = re.compile(r"^\s*-- sqlite:begin$.*?^\s*-- sqlite:end$", re.M | re.S)
+_POSTGRES_ONLY = re.compile(r"^(\s*)-- postgres: ", re.M)
+
+
 def for_postgres(sql: str) -> str:
-    """The migration *sql* in PostgreSQL's spelling."""
+    """The migration *sql* in PostgreSQL's spelling: the part between ``-- sqlite:begin`` and
+    ``-- sqlite:end`` left out, the lines marked ``-- postgres:`` put in."""
+    sql = _POSTGRES_ONLY.sub(r"\1", _SQLITE_ONLY.sub("", sql))
     for pattern, replacement in _POSTGRES:
         sql = pattern.sub(replacement, sql)
     return sql

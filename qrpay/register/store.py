@@ -18,41 +18,17 @@ from contextlib import contextmanager
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple
 
 from ..clock import utcnow
+from ..codes.bill import Bill
+from ..codes.money import yuan
 from ..codes.record import Code, code_id
-from ..errors import NotFoundError, RegisterError
+from ..errors import InputError, NotFoundError, RegisterError
 from . import files, transfer
 from .dialect import Postgres, Sqlite, connect_postgres
+from .rows import CODE_COLUMNS, LIVE_BILL, LIVE_PURPOSE, Purpose, bill_columns
+from .rows import code as _code
 from .schema import MIGRATIONS, MIGRATIONS_TABLE, statements
-
-_CODE_COLUMNS = (
-    "serial, kind, number, scene, valid_from, valid_until, kid, token, payload, payment_code, "
-    "qr_version, created_at, revoked_at, revoked_reason"
-)
-_LIVE_PURPOSE = (
-    "(kind, number, coalesce(scene, ''), coalesce(valid_from, ''), coalesce(valid_until, '')) WHERE revoked_at IS NULL"
-)
-
-
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def _code(row: Any) -> Code:
-    serial, kind, number, scene, valid_from, valid_until, *rest = row
-    return Code(serial, kind, number, scene, _day(valid_from), _day(valid_until), *rest)
-
-
-class Purpose(NamedTuple):
-    """What a code is for; the register holds one live code per purpose."""
-
-    kind: str
-    number: int
-    scene: str | None = None
-    valid_from: date | None = None
-    valid_until: date | None = None
 
 
 class Register:
@@ -132,14 +108,14 @@ class Register:
 
     def _prepare(self) -> None:
         version = self.db.check()
-        if isinstance(self.db, Sqlite):
-            self.db.raw.execute("PRAGMA foreign_keys = ON")
         if version < len(MIGRATIONS):
             if self.read_only_because:
                 raise RegisterError(
                     f"register {self.location} needs upgrading for this qrpay, but {self.read_only_because}"
                 )
             self._migrate()
+        if isinstance(self.db, Sqlite):
+            self.db.raw.execute("PRAGMA foreign_keys = ON")
         if isinstance(self.db, Sqlite) and not self.read_only_because:
             try:
                 self.db.raw.execute("PRAGMA journal_mode = WAL")
@@ -147,6 +123,11 @@ class Register:
                 pass  # another process is busy with it; a later open switches
 
     def _migrate(self) -> None:
+        """Apply the migrations this register lacks. SQLite rebuilds a table to change its
+        constraints, so its foreign keys are off meanwhile (a pragma that only works outside a
+        transaction) and checked before the migration commits."""
+        if isinstance(self.db, Sqlite):
+            self.db.raw.execute("PRAGMA foreign_keys = OFF")
         with self.transaction():
             self.db.lock_schema()
             version = self.db.version()  # again, under the lock: another process may have been first
@@ -156,6 +137,8 @@ class Register:
                 for statement in statements(self.db.ddl(sql)):
                     self.db.execute(statement)
                 self.db.execute("INSERT INTO migrations VALUES (?, ?)", (name, utcnow()))
+            if isinstance(self.db, Sqlite) and self.db.execute("PRAGMA foreign_key_check").fetchone():
+                raise RegisterError(f"register {self.location} has rows whose codes are missing; it was not upgraded")
             self.db.mark(version, len(MIGRATIONS))
 
     def close(self) -> None:
@@ -224,9 +207,19 @@ class Register:
         scene: str | None = None,
         valid_from: date | None = None,
         valid_until: date | None = None,
+        bill: Bill | None = None,
     ) -> Code | None:
+        """The live code for this purpose (a bill's: its item and notice), if there is one."""
+        if kind == "bill":
+            assert bill is not None, "a bill's purpose carries its Bill"
+            row = self.db.execute(
+                f"SELECT {CODE_COLUMNS} FROM codes WHERE revoked_at IS NULL AND kind = 'bill' AND number = ? "
+                "AND notice = ?",
+                (number, bill.notice),
+            ).fetchone()
+            return _code(row) if row else None
         row = self.db.execute(
-            f"SELECT {_CODE_COLUMNS} FROM codes WHERE revoked_at IS NULL AND kind = ? AND number = ? "
+            f"SELECT {CODE_COLUMNS} FROM codes WHERE revoked_at IS NULL AND kind = ? AND number = ? "
             "AND coalesce(scene, '') = ? AND coalesce(valid_from, '') = ? AND coalesce(valid_until, '') = ?",
             (
                 kind,
@@ -238,15 +231,7 @@ class Register:
         ).fetchone()
         return _code(row) if row else None
 
-    def mint(
-        self,
-        kind: str,
-        number: int,
-        scene: str | None,
-        valid_from: date | None,
-        valid_until: date | None,
-        seal: Callable[[int], dict],
-    ) -> tuple[Code, bool]:
+    def mint(self, purpose: Purpose, seal: Callable[[int], dict]) -> tuple[Code, bool]:
         """Return the live code for this purpose, or insert one sealed by ``seal(serial)``.
 
         ``seal`` gives the signed fields (kid, token, payload, payment_code, qr_version) for the
@@ -254,7 +239,7 @@ class Register:
         whether the code is new.
         """
         with self.transaction():
-            return self._mint_one(Purpose(kind, number, scene, valid_from, valid_until), seal)
+            return self._mint_one(purpose, seal)
 
     def mint_many(self, purposes: Iterable[Purpose], seal: Callable[[int, Purpose], dict]) -> list[tuple[Code, bool]]:
         """:meth:`mint` for each purpose, all in one transaction: every code is minted, or none is.
@@ -281,11 +266,19 @@ class Register:
         first one's code."""
         existing = self.find_live(*purpose)
         if existing:
+            if existing.bill != purpose.bill:
+                assert existing.bill is not None
+                raise InputError(
+                    f"notice {existing.bill.notice} already has the live bill {existing.id} "
+                    f"({yuan(existing.bill.amount_fen)} yuan, due {existing.bill.due or 'none'}); "
+                    f"revoke it first to issue a corrected bill"
+                )
             return existing, False
-        kind, number, scene, valid_from, valid_until = purpose
+        kind, number, scene, valid_from, valid_until, _ = purpose
         row = self.db.execute(
-            "INSERT INTO codes (kind, number, scene, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?) "
-            f"ON CONFLICT {_LIVE_PURPOSE} DO NOTHING RETURNING serial",
+            "INSERT INTO codes (kind, number, scene, valid_from, valid_until, created_at, amount_fen, payer, notice, due) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT {LIVE_BILL if kind == 'bill' else LIVE_PURPOSE} "
+            "DO NOTHING RETURNING serial",
             (
                 kind,
                 number,
@@ -293,6 +286,7 @@ class Register:
                 valid_from.isoformat() if valid_from else None,
                 valid_until.isoformat() if valid_until else None,
                 utcnow(),
+                *bill_columns(purpose),
             ),
         ).fetchone()
         if row is None:  # another desk minted it since we looked, and has committed it
@@ -301,7 +295,7 @@ class Register:
         fields = seal(serial)
         sealed = self.db.execute(
             "UPDATE codes SET kid = ?, token = ?, payload = ?, payment_code = ?, qr_version = ? WHERE serial = ? "
-            f"RETURNING {_CODE_COLUMNS}",
+            f"RETURNING {CODE_COLUMNS}",
             (fields["kid"], fields["token"], fields["payload"], fields["payment_code"], fields["qr_version"], serial),
         ).fetchone()
         return _code(sealed), True
@@ -314,7 +308,7 @@ class Register:
 
     def lookup(self, serial: int) -> Code | None:
         row = self.db.execute(
-            f"SELECT {_CODE_COLUMNS} FROM codes WHERE serial = ? AND token IS NOT NULL", (serial,)
+            f"SELECT {CODE_COLUMNS} FROM codes WHERE serial = ? AND token IS NOT NULL", (serial,)
         ).fetchone()
         return _code(row) if row else None
 
@@ -336,7 +330,7 @@ class Register:
             params.append(number)
         if revoked is not None:
             clauses.append("revoked_at IS NOT NULL" if revoked else "revoked_at IS NULL")
-        sql = f"SELECT {_CODE_COLUMNS} FROM codes WHERE {' AND '.join(clauses)} ORDER BY serial"
+        sql = f"SELECT {CODE_COLUMNS} FROM codes WHERE {' AND '.join(clauses)} ORDER BY serial"
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)

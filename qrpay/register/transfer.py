@@ -96,10 +96,7 @@ def restore(register: Register, source: Path, migrate: Callable[[Sqlite], None])
                 db.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
                 copy_rows(upgraded, db)
                 for table, key in SEQUENCES.items():
-                    db.execute(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', '{key}'), "
-                        f"coalesce((SELECT max({key}) FROM {table}), 0) + 1, false)"
-                    )
+                    db.follow_key(table, key)
             return kept
         finally:
             current.close()

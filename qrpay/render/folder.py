@@ -1,5 +1,6 @@
-"""Web templates for thousands of codes: one image per code, drawn and read back by worker
-processes, written into a new folder that takes the output folder's place whole."""
+"""Thousands of codes as one file each: an image per code (web templates) or a PDF per code
+(print templates, e.g. a notice per bill), drawn and read back by worker processes, written
+into a new folder that takes the output folder's place whole."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from .sheets import Progress, count_of
 IMAGES_PER_TASK = 32
 
 
-def _images(views: list[CodeView]) -> list[tuple[bytes, list[str]]]:
-    """Each code's image file and, when checking, what it reads back as."""
+def _files(views: list[CodeView]) -> list[tuple[bytes, list[str]]]:
+    """Each code's file and, when checking, what it reads back as."""
     job = pool.current_job()
     fmt = FORMATS[(job.template.format, job.extension)]
     made = []
@@ -41,21 +42,23 @@ def render_folder(
     *,
     count: int | None = None,
     extension: str = ".png",
+    font: Path | None = None,
     check_codes: bool = True,
     workers: int | None = None,
     progress: Progress | None = None,
     finish: Callable[[Path, list[Rendered]], None] | None = None,
 ) -> list[Rendered]:
-    """One image per code of *views*, drawn with the web *template* into a new *folder*.
+    """One file per code of *views* (an image of a web *template*, a PDF of a print one, drawn
+    with *font*), written into a new *folder* as ``<id><extension>``.
 
-    *views* and *count* are as for :func:`render_sheets`. Each image is read back unless
+    *views* and *count* are as for :func:`render_sheets`. Each file is read back unless
     *check_codes* is false. *finish* is called with the temporary folder and the results (which
     name the final paths) before the folder takes the place of *folder*, e.g. to add a
     manifest; on any failure nothing is left behind.
     """
     folder = Path(folder)
-    if (template.format, extension) not in FORMATS or template.format != "web":
-        raise InputError(f"template {template.name} does not make {extension} images")
+    if (template.format, extension) not in FORMATS:
+        raise InputError(f"template {template.name} does not make {extension} files")
     total = count_of(views, count)
     if not total:
         raise RenderError(f"nothing to render: no codes were given for template {template.name}")
@@ -68,13 +71,13 @@ def render_folder(
             yield (chunk,)
 
     running = pool.Pool(
-        pool.Job(template, None, extension, check_codes),
+        pool.Job(template, font if template.format == "pdf" else None, extension, check_codes),
         min(-(-total // IMAGES_PER_TASK), workers or pool.workers_available()),
     )
     results: list[Rendered] = []
     try:
         with atomic_folder(folder) as tmp:
-            for made in running.ordered(_images, tasks()):
+            for made in running.ordered(_files, tasks()):
                 for view, (data, read) in zip(handed.popleft(), made):
                     name = view.id + extension
                     (tmp / name).write_bytes(data)

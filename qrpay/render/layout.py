@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from ..errors import RenderError
 
-KINDS = ("unified", "scene", "open")
+KINDS = ("unified", "scene", "open", "bill")
+BILL = "bill"  # a bill template (a notice) prints bills only, and only a bill template prints them
 FORMATS = ("pdf", "web")
 ERROR_LEVELS = ("L", "M", "Q", "H")
 ALIGNS = ("left", "center", "right")

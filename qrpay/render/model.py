@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from .capitals import capitals
 from .sample import is_sample
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ KIND_LABELS = {
     "unified": "全市统一缴款码",
     "scene": "场景缴款码",
     "open": "开放式缴款码（一费一码）",
+    "bill": "缴款通知书专用码（一单一码）",
 }
 
 #: For payers from abroad: shown only on codes of items the catalog names in English.
@@ -29,7 +31,21 @@ KIND_HINTS = {
     "unified": "扫码后按页面提示输入缴款通知书或决定书编号",
     "scene": "扫码后核对缴费项目，按页面提示完成缴费",
     "open": "扫码后请输入工作人员告知的缴款金额和业务编号",
+    "bill": "扫码后核对缴款人、通知书编号和金额，确认后付款",
 }
+NONE = "无"  # a bill's due date or late-fee rule when it has none
+
+
+@dataclass(frozen=True)
+class BillView:
+    """What a notice prints of a bill: the payer in full (the notice is the payer's own)."""
+
+    payer: str
+    notice: str  # 通知书编号
+    amount_fen: int
+    due: date | None = None
+    late_fee: str = ""  # the item's late-fee rule in words; none: 无
+    issued: date | None = None  # the day the bill was made
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,7 @@ class CodeView:
     name_en: str = ""  # the item's English name, for items paid by foreigners
     basis: str = ""  # 收费依据: the legal basis of the fee
     complaints: str = ""  # 监督电话: where a payer complains
+    bill: BillView | None = None  # a bill code's
 
     @property
     def sample(self) -> bool:
@@ -113,7 +130,29 @@ class CodeView:
             "kind_hint_en": self.kind_hint_en,
             "basis": self.basis,
             "complaints": self.complaints,
+            **bill_fields(self.bill),
         }
+
+
+def bill_fields(bill: BillView | None) -> dict[str, str]:
+    """A bill's template fields; all empty for a code that is not a bill."""
+    if bill is None:
+        return dict.fromkeys(("payer", "notice", "amount", "amount_capitals", "due", "late_fee", "issued"), "")
+    fen = bill.amount_fen
+    return {
+        "payer": bill.payer,
+        "notice": bill.notice,
+        "amount": f"{fen // 100:,}.{fen % 100:02d}",
+        "amount_capitals": capitals(fen),
+        "due": chinese_day(bill.due) if bill.due else NONE,
+        "late_fee": bill.late_fee or NONE,
+        "issued": chinese_day(bill.issued) if bill.issued else "",
+    }
+
+
+def chinese_day(day: date) -> str:
+    """A date as a notice prints it: 2026年12月31日."""
+    return f"{day.year}年{day.month}月{day.day}日"
 
 
 #: Every field a template may use, besides the template's own ``[values]``.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..errors import RenderError
 from ..qr.encode import Symbol, encode
+from .layout import BILL
 from .model import CodeView
 from .templates import Template
 
@@ -54,7 +55,7 @@ def place(template: Template, view: CodeView, module_mm: float | None = None, *,
     if view.kind not in template.kinds:
         raise RenderError(
             f"template {template.name} is for {' / '.join(template.kinds)} codes; {view.id} is a {view.kind} code"
-            + ("; use poster-a4" if template.name == "emergency-a4" else "")
+            + _other_template(template, view)
         )
     spec = template.qr
     symbol = encode(view.payload, error=EMBLEM_ERROR if emblem else spec.error)
@@ -71,6 +72,15 @@ def place(template: Template, view: CodeView, module_mm: float | None = None, *,
         )
     knockout = knockout_modules(symbol.size, spec.emblem_max_area) if emblem else 0
     return Placed(symbol, module_mm, knockout, spec.quiet_zone)
+
+
+def _other_template(template: Template, view: CodeView) -> str:
+    """Where a code refused by *template* prints instead."""
+    if view.kind == BILL:
+        return "; print a bill with notice-a4 or slip-a5"
+    if BILL in template.kinds:
+        return "; a notice prints one bill (qrpay mint bill); print this code with poster-a4"
+    return "; use poster-a4" if template.name == "emergency-a4" else ""
 
 
 def dark_runs(symbol: Symbol) -> Iterator[tuple[int, int, int]]:

@@ -26,6 +26,7 @@ from ..errors import InputError, NotFoundError
 from ..tomltable import Table, read_toml
 from .layout import (
     ALIGNS,
+    BILL,
     ERROR_LEVELS,
     FORMATS,
     KINDS,
@@ -229,9 +230,13 @@ def parse_template(name: str, source: str, text: str) -> Template:
         if clash:
             raise InputError(f"{source}: values.{clash[0]} would hide the code's own field {{{clash[0]}}}; rename it")
     known = (*FIELDS, *values)
-    kinds = top.texts("kinds", list(KINDS))
+    kinds = top.texts("kinds", [kind for kind in KINDS if kind != BILL])
     if not kinds or not set(kinds) <= set(KINDS):
         raise top.fail("kinds", f"a list drawn from {', '.join(KINDS)}", list(kinds))
+    if BILL in kinds and len(kinds) > 1:
+        raise top.fail(
+            "kinds", f'["{BILL}"] alone (a notice prints bills, and only bills), or other kinds', list(kinds)
+        )
     template_of = partial(
         Template,
         name=name,

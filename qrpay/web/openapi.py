@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from qrpay import STATUSES, __version__
+from qrpay.codes.token import KINDS
 
 MAX_INPUT = 2048
 
@@ -36,11 +37,19 @@ VERDICT = {
         "input": {"type": "string"},
         "status": {"type": "string", "enum": list(STATUSES)},
         "reason": {"type": "string"},
-        "id": {"type": "string", "nullable": True, "pattern": "^C[0-9]{7}$"},
+        "id": {"type": "string", "nullable": True, "pattern": "^C[0-9]{7,9}$"},
         "count": {"type": "integer", "minimum": 1},
-        "kind": {"type": "string", "enum": ["unified", "scene", "open"]},
-        "payment_code": {"type": "string", "pattern": "^[0-9]{4} [0-9]{4} [0-9]{4}$"},
+        "kind": {"type": "string", "enum": list(KINDS)},
+        "payment_code": {
+            "type": "string",
+            "pattern": "^[0-9]{4} [0-9]{4} [0-9]{4}( [0-9]{4})?$",
+            "description": "12 digits; a bill's 16",
+        },
         "payload": {"type": "string"},
+        "amount": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$", "description": "a bill's amount in yuan"},
+        "payer": {"type": "string", "description": "a bill's payer, masked: the first character, then *"},
+        "notice": {"type": "string", "description": "a bill's notice number"},
+        "due": {"type": "string", "format": "date", "nullable": True, "description": "a bill's due date"},
     },
 }
 

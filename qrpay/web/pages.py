@@ -10,7 +10,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from qrpay import Group, Qrpay, __version__
+from qrpay import Code, Group, Qrpay, __version__
+from qrpay.codes.money import yuan
 
 from .cache import CACHEABLE
 from .payment import Payment, parse_amount, parse_reference, platform_link
@@ -30,6 +31,39 @@ templates = Environment(
 )
 
 
+@dataclass(frozen=True)
+class BillView:
+    """A bill as its payer's page shows it: the payer masked, the amount due today."""
+
+    item: str
+    payer: str  # masked
+    notice: str
+    amount: str  # the bill's own amount, yuan
+    due_today: str  # what paying today costs, yuan, late fee included
+    late_fee: str  # the late fee in that ("" when none is due)
+    rule: str  # the item's late-fee rule, one sentence ("" when it has none)
+    due: str
+    paid_at: str  # "" while the bill is open
+
+
+def bill_view(qrpay: Qrpay, code: Code) -> BillView:
+    assert code.bill is not None
+    due_today = qrpay.amount_due(code)
+    rule = qrpay.catalog.late_fee(code)
+    payment = qrpay.bill_payment(code)
+    return BillView(
+        item=f"{code.number:02d}",
+        payer=code.bill.masked_payer,
+        notice=code.bill.notice,
+        amount=yuan(code.bill.amount_fen),
+        due_today=yuan(due_today),
+        late_fee=yuan(due_today - code.bill.amount_fen) if due_today > code.bill.amount_fen else "",
+        rule=rule.describe() if rule else "",
+        due=code.bill.due.isoformat() if code.bill.due else "",
+        paid_at=payment.paid_at if payment else "",
+    )
+
+
 @dataclass
 class CodePage:
     """What the page shows about one opened link."""
@@ -45,6 +79,7 @@ class CodePage:
     valid_from: str = ""
     valid_until: str = ""
     items: list[tuple[str, str, Decimal | None, Decimal | None]] = field(default_factory=list)
+    bill: BillView | None = None
 
     @property
     def http_status(self) -> int:
@@ -72,6 +107,8 @@ def look_up(qrpay: Qrpay, token: str) -> CodePage:
     page.valid_from = code.valid_from.isoformat() if code.valid_from else ""
     page.valid_until = code.valid_until.isoformat() if code.valid_until else ""
     page.items = [(i.code, i.name, i.amount_min, i.amount_max) for i in members]
+    if code.bill is not None:
+        page.bill = bill_view(qrpay, code)
     return page
 
 
@@ -139,7 +176,15 @@ class Pages:
             form = dict(parse_qsl(body, keep_blank_values=True, max_num_fields=10))
         except ValueError:  # more fields than the form has: nothing of it is used
             form = {}
-        payment, errors = check_form(page, form)
+        if page.bill is not None:  # the bill's own amount, whatever the request carries
+            if page.bill.paid_at:
+                return self.code_response(request, page, {}, {}, 409)
+            payment: Payment | None = Payment(
+                page.payment_code.replace(" ", ""), page.bill.item, Decimal(page.bill.due_today), page.bill.notice
+            )
+            errors: dict[str, str] = {}
+        else:
+            payment, errors = check_form(page, form)
         if payment is None:
             return self.code_response(request, page, form, errors, 400)
         pay_url = self.serve.settings.pay_url

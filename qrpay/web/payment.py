@@ -22,7 +22,7 @@ OUR_PARAMS = ("code", "item", "amount", "ref")
 class Payment:
     """A checked submission: what the platform is told to collect."""
 
-    payment_code: str  # 12 digits, no spaces
+    payment_code: str  # 12 digits (a bill's 16), no spaces
     item: str
     amount: Decimal
     reference: str
