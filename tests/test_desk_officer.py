@@ -15,6 +15,7 @@ from qrpay.qr.decode import read_pdf_pages
 
 pytestmark = pytest.mark.usefixtures("engine")
 OFFICER = "officer-password-1"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -163,6 +164,31 @@ def test_reconciling_an_uploaded_statement_shows_the_summary_and_gives_the_repor
     assert sorted(row["class"] for row in rows) == sorted(k for k, v in counts.items() for _ in range(int(v)))
     trail = [a for a in desk.users.actions(user="olga") if a["action"] == "reconcile"]
     assert len(trail) == 2 and trail[0]["target"] == "bank.csv" and "matched=1" in trail[0]["detail"]
+
+
+def test_an_excel_statement_is_reconciled_as_a_csv_one(officer, desk, log, tmp_path):
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    form = officer.get("/reconcile").text
+    assert re.search(r'<input id="statement"[^>]*accept="[^"]*\.xlsx', form) and "Excel" in form
+    code = desk.mint_open("06")[0]
+    log.add(code.id, "12.50", "R-1")
+    book = Workbook()
+    book.active.append(["txn_id", "paid_at", "amount", "code", "reference"])
+    book.active.append(
+        ["T1", datetime.combine(desk.today(), datetime.min.time()).replace(hour=10), 12.5, code.payment_code, "R-1"]
+    )
+    book.save(tmp_path / "bank.xlsx")
+    files = {"statement": ("银行对账单.xlsx", (tmp_path / "bank.xlsx").read_bytes(), XLSX)}
+    page = officer.post("/reconcile", data={"csrf": officer.token, "as": "page"}, files=files)
+    assert page.status_code == 200, page.text
+    assert dict(re.findall(r'data-class="([a-z_]+)">(\d+)<', page.text))["matched"] == "1"
+    assert "银行对账单.xlsx" in page.text
+    broken = {"statement": ("bank.xlsx", b"PK\x03\x04 not really a workbook", XLSX)}
+    refused = officer.post("/reconcile", data={"csrf": officer.token}, files=broken)
+    assert refused.status_code == 400 and 'id="form-error"' in refused.text and "bank.xlsx" in refused.text
 
 
 def test_a_bad_statement_is_the_error_on_the_page(officer):

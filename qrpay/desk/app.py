@@ -49,7 +49,7 @@ from .views import Ask, File, Page, Refused
 
 log = logging.getLogger("qrpay.desk")
 MAX_FORM = 64 * 1024  # bytes: every form but the statement upload
-MAX_UPLOAD = 32 * 1024 * 1024  # bytes: a statement CSV
+MAX_UPLOAD = 32 * 1024 * 1024  # bytes: a statement, CSV or Excel workbook
 UPLOAD_PATHS = ("/reconcile",)
 LOGIN_RATE = 60  # requests to /login per minute per client address (and worker), besides the lockout per name
 NO_STORE = {"cache-control": "no-store"}

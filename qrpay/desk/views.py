@@ -21,6 +21,7 @@ from qrpay.emergency.reconcile import reconcile
 from qrpay.qr.decode import read_image_bytes
 from qrpay.render import Template, extensions
 from qrpay.users import Session, Window
+from qrpay.xlsxfile import SUFFIXES as WORKBOOK_SUFFIXES
 
 from .preview import PREVIEWS, etag
 from .texts import KINDS
@@ -329,16 +330,17 @@ def kit(ask: Ask) -> Answer:
 
 
 def reconcile_page(ask: Ask) -> Answer:
-    """Reconcile an uploaded statement CSV (as 'qrpay reconcile'); the summary, or the report as CSV."""
+    """Reconcile an uploaded statement, CSV or Excel workbook (as 'qrpay reconcile'); the summary, or the report as CSV."""
     ask.need_officer()
     if ask.request.method == "GET":
         return Page("reconcile.html", {"report": None, "error": ""})
     upload = ask.upload
     if upload is None or not upload.filename:
-        return Page("reconcile.html", {"report": None, "error": "请选择对账单 CSV 文件"}, 400)
+        return Page("reconcile.html", {"report": None, "error": "请选择对账单文件（CSV 或 Excel .xlsx）"}, 400)
     name = Path(upload.filename).name[:100] or "statement.csv"
+    suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in WORKBOOK_SUFFIXES else ".csv"
     with tempfile.TemporaryDirectory(prefix="qrpay-desk-") as folder:
-        path = Path(folder) / "statement.csv"
+        path = Path(folder) / f"statement{suffix}"  # a workbook is known by its suffix (or its zip signature)
         path.write_bytes(upload.file.read())
         try:
             report = reconcile(ask.qrpay, path, name=name)
