@@ -288,7 +288,7 @@ def code_filter(
 ) -> Filter:
     """The register's filter for the desk's list: *departments*' codes (None: all) of *kind*, revoked or
     live, matching *search*: an id or whole payment code exactly, else any code whose item code, group,
-    name or department (the catalog's), scene, or payment-code digits contain it, case ignored."""
+    name or department (the catalog's), scene, or payment-code digits contain it (or a bill's notice number is it), case ignored."""
     scope = scope_numbers(catalog, departments)
     text = search.strip()
     if not text:

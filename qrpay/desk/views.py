@@ -24,6 +24,7 @@ from qrpay.users import Session, Window
 from qrpay.xlsxfile import SUFFIXES as WORKBOOK_SUFFIXES
 
 from .preview import PREVIEWS, etag
+from .preview import TEMPLATE as PREVIEW
 from .texts import KINDS
 
 PAGE_SIZE = 50
@@ -32,7 +33,7 @@ MEDIA = {".pdf": "application/pdf", ".png": "image/png", ".svg": "image/svg+xml"
 MAX_QUERY = 100
 A4_MM = (210.0, 297.0)
 PRINT_DPI = 200  # the print page's poster image: fine enough for text, a few hundred KB
-FIRST = ("poster-a4", "tent-a6", "labels-a4", "web")  # the templates a counter prints most, in that order
+FIRST = ("poster-a4", "tent-a6", "labels-a4", "notice-a4", "slip-a5", "web")  # most printed first
 
 
 class Refused(Exception):
@@ -145,7 +146,8 @@ def code_page(ask: Ask, code_id: str, error: str = "", status: int = 200) -> Pag
     qrpay = ask.qrpay
     code = find(qrpay, code_id)
     trail = qrpay.users.actions(target=code.id, limit=200)
-    layouts = sorted(qrpay.templates(), key=lambda t: (FIRST.index(t.name) if t.name in FIRST else len(FIRST), t.name))
+    order = {name: n for n, name in enumerate(FIRST)}
+    layouts = sorted(layouts_for(qrpay, code).values(), key=lambda t: (order.get(t.name, len(FIRST)), t.name))
     downloads = [(t, [ext.lstrip(".") for ext in extensions(t) if ext != ".html"]) for t in layouts]
     a4 = {t.name for t in layouts if t.format == "pdf" and (t.page_width, t.page_height) == A4_MM}
     return Page(
@@ -155,6 +157,7 @@ def code_page(ask: Ask, code_id: str, error: str = "", status: int = 200) -> Pag
             "printable": not code.revoked and code.window_status(qrpay.today()) != "expired",
             "downloads": downloads,
             "a4": a4,
+            "preview": PREVIEW in {t.name for t in layouts},
             "renders": history(qrpay, code, trail),
             "trail": [action for action in trail if action["action"] != "download"],
             "error": error,
@@ -172,12 +175,19 @@ def history(qrpay: Qrpay, code: Code, trail: list[dict[str, object]]) -> list[di
 def preview(ask: Ask, code_id: str) -> File:
     """The code page's image: the web template's PNG, self-checked, not in the render history."""
     code = find(ask.qrpay, code_id)
+    if PREVIEW not in layouts_for(ask.qrpay, code):
+        raise Refused(404, "此类缴款码没有网页预览")
     if code.revoked or code.window_status(ask.qrpay.today()) == "expired":  # asked before any kept copy is
         raise Refused(410, "此缴款码已不能打印；请发新码")
     tag = etag(code)
     if ask.request.headers.get("if-none-match") == tag:  # the browser's copy is current: no drawing
         return File(b"", f"{code.id}-preview.png", MEDIA[".png"], tag)
     return File(PREVIEWS.png(ask.qrpay, code), f"{code.id}-preview.png", MEDIA[".png"], tag)
+
+
+def layouts_for(qrpay: Qrpay, code: Code) -> dict[str, Template]:
+    """The templates that print *code*'s kind (a bill's notices, the others' posters), by name."""
+    return {layout.name: layout for layout in qrpay.templates() if code.kind in layout.kinds}
 
 
 def find(qrpay: Qrpay, code_id: str) -> Code:
@@ -191,7 +201,7 @@ def download(ask: Ask, code_id: str, filename: str) -> File:
     """A code rendered with a template, self-checked by the render layer, recorded with the user."""
     code = find(ask.qrpay, code_id)
     template, _, ext = filename.rpartition(".")
-    layouts = {layout.name: layout for layout in ask.qrpay.templates()}
+    layouts = layouts_for(ask.qrpay, code)
     if template not in layouts or f".{ext}" not in extensions(layouts[template]) or ext == "html":
         raise Refused(404, "没有这个版式或格式")
     with tempfile.TemporaryDirectory(prefix="qrpay-desk-") as folder:
@@ -205,9 +215,9 @@ def download(ask: Ask, code_id: str, filename: str) -> File:
     return File(data, path.name, MEDIA[f".{ext}"])
 
 
-def a4_template(qrpay: Qrpay, name: str) -> Template:
-    """The PDF template *name*, if it prints on A4 (the print page's stylesheet is for A4 only)."""
-    found = {layout.name: layout for layout in qrpay.templates()}.get(name)
+def a4_template(qrpay: Qrpay, code: Code, name: str) -> Template:
+    """The PDF template *name*, if it prints *code* on A4 (the print page's stylesheet is for A4 only)."""
+    found = layouts_for(qrpay, code).get(name)
     if found is None or found.format != "pdf" or (found.page_width, found.page_height) != A4_MM:
         raise Refused(404, "没有这个 A4 版式")
     return found
@@ -216,13 +226,13 @@ def a4_template(qrpay: Qrpay, name: str) -> Template:
 def print_page(ask: Ask, code_id: str, template: str) -> Page:
     """The poster as one A4 image under ``@page { size: A4; margin: 0 }``: the browser prints it at 100 %."""
     code = find(ask.qrpay, code_id)
-    return Page("print.html", {"code": row(ask.qrpay, code), "layout": a4_template(ask.qrpay, template)})
+    return Page("print.html", {"code": row(ask.qrpay, code), "layout": a4_template(ask.qrpay, code, template)})
 
 
 def print_image(ask: Ask, code_id: str, template: str) -> File:
     """The A4 PDF rendered (self-checked, recorded), drawn as a PNG at PRINT_DPI, read back too."""
     code = find(ask.qrpay, code_id)
-    a4_template(ask.qrpay, template)
+    a4_template(ask.qrpay, code, template)
     with tempfile.TemporaryDirectory(prefix="qrpay-desk-") as folder:
         path = Path(folder) / f"{code.id}-{template}.pdf"
         try:

@@ -28,7 +28,7 @@ class Filter:
     searching: bool = False
     named: Collection[int] = ()  # items and groups whose code, name or department the search names
     scene: str = ""  # a scene containing this (compared in lower case)
-    digits: str = ""  # a payment code containing these digits (spaces ignored)
+    digits: str = ""  # a payment code containing these digits (spaces ignored), or a bill of this notice number
     serial: int | None = None  # one code, by its id or its whole payment code
 
 
@@ -77,8 +77,8 @@ def _search(where: Filter, params: list[object]) -> str:
         terms.append("lower(scene) LIKE ? ESCAPE '\\'")
         params.append("%" + _escape(where.scene.lower()) + "%")
     if where.digits:
-        terms.append("replace(payment_code, ' ', '') LIKE ?")
-        params.append(f"%{where.digits}%")
+        terms.append("replace(payment_code, ' ', '') LIKE ? OR notice = ?")  # a bill's notice: its whole number
+        params.extend((f"%{where.digits}%", where.digits))
     return " OR ".join(terms) or "1 = 0"
 
 
