@@ -5,7 +5,7 @@
     python bench/desk.py --small 1000 --large 1000000 --repeat 21
 
 For each engine and size: a fresh register filled with that many signed scene and unified codes
-of every department (plain SQL inserts through the Register, in one transaction), an officer and
+of every department (the register's bulk insert, ``register.rows.insert_codes``), an officer and
 a clerk of 公安 and 交警 (5 of the 18 items and one unified group: 28 % of the codes) logged
 in to the desk app in this process; then each list page below asked REPEAT times, one after the
 other, the median reported, and the ratio large / small. The URL's role must be allowed to create
@@ -26,10 +26,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 from starlette.testclient import TestClient
 
-from qrpay import Qrpay, Settings
+from qrpay import Code, Qrpay, Settings
 from qrpay.codes.seal import seal
 from qrpay.desk import DeskSettings, create_app
 from qrpay.keys import Keyring
+from qrpay.register.rows import insert_codes
 
 BASE_URL = "https://pay.hz.gov.cn/q/"
 PASSWORD = "bench-password-1"
@@ -49,28 +50,21 @@ def pages(probe: str) -> dict[str, tuple[str, dict[str, str]]]:
 
 
 def fill(qrpay: Qrpay, count: int) -> str:
-    """*count* signed codes of every item and both unified groups, inserted in one transaction; one's payment code."""
+    """*count* signed codes of every item and both unified groups, bulk-inserted; one's payment code."""
     key = qrpay.keyring.signing_key
     items = [item.number for item in qrpay.catalog.items.values()]
     groups = [group.number for group in qrpay.catalog.groups.values()]
-    rows = []
+    codes = []
     for serial in range(1, count + 1):
         unified = serial <= len(groups)  # one live unified code per group
-        kind, number = ("unified", groups[serial % len(groups)]) if unified else ("scene", items[serial % len(items)])
+        kind, number = ("unified", groups[serial - 1]) if unified else ("scene", items[serial % len(items)])
         scene = None if unified else f"{serial % 40 + 1}号窗口 {serial}"
         fields = seal(kind, number, scene, None, None, serial, key.kid, key.secret, qrpay.settings.base_url)
         revoked = "2026-01-01T00:00:00+00:00" if serial % REVOKED_EVERY == 0 else None
-        rows.append(
-            (serial, kind, number, scene, key.kid, fields["token"], fields["payload"], fields["payment_code"], 4)
-            + ("2026-01-01T00:00:00+00:00", revoked, "replaced" if revoked else None)
-        )
-    with qrpay.transaction() as db:
-        db.executemany(  # type: ignore[attr-defined]
-            "INSERT INTO codes (serial, kind, number, scene, kid, token, payload, payment_code, qr_version, "
-            "created_at, revoked_at, revoked_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-    return rows[count // 2][7]
+        signed = (key.kid, fields["token"], fields["payload"], fields["payment_code"], 4, "2026-01-01T00:00:00+00:00")
+        codes.append(Code(serial, kind, number, scene, None, None, *signed, revoked, "replaced" if revoked else None))
+    insert_codes(qrpay.register, codes)
+    return codes[count // 2].payment_code
 
 
 def measure(home: Path, database_url: str | None, count: int, repeat: int) -> dict[str, float]:
