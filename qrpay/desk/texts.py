@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-KINDS = {"unified": "统一码", "scene": "场景码", "open": "应急码"}
+KINDS = {"unified": "统一码", "scene": "场景码", "open": "应急码", "bill": "通知书码"}
 STATES = {"live": "有效", "revoked": "已作废", "expired": "已过期", "not-yet-valid": "未到期"}
 ROLES = {"clerk": "窗口人员", "officer": "管理员"}
 ACTIONS = {
@@ -30,6 +30,7 @@ CLASSES = {  # reconciliation classes (qrpay.emergency.rules.CLASSES)
     "revoked": "作废后付款",
     "expired": "过期后付款",
     "duplicate": "重复付款",
+    "refunded": "已退款",
     "unlogged": "未登记的付款",
     "unpaid": "登记了但未到账",
 }
