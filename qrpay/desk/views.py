@@ -296,8 +296,8 @@ def mint(ask: Ask, kind: str) -> Answer:
         elif kind == "unified":
             code, new = qrpay.mint_unified(form.get("group", ""))
         elif kind == "bill":
-            fields = ("item", "amount", "payer", "notice")
-            code, new = qrpay.mint_bill(*(form.get(name, "") for name in fields), form.get("due") or None)
+            item, amount, payer, notice = (form.get(name, "") for name in ("item", "amount", "payer", "notice"))
+            code, new = qrpay.mint_bill(item, amount, payer, notice, form.get("due") or None)
         else:
             raise Refused(404, "没有这种缴款码")
     except (InputError, NotFoundError) as exc:
