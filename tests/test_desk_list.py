@@ -114,23 +114,13 @@ def test_pages_reuse_their_threads_open_register_and_see_what_others_write(desk_
     assert client.get(f"/codes/{own.id}").status_code == 200 and len(opened) > before
 
 
-def test_a_bill_is_listed_found_by_its_notice_and_printed_only_as_a_notice(desk_app, desk, tmp_path):
-    from qrpay.qr.decode import read_pdf_pages
-
+def test_a_bill_is_listed_by_its_kind_and_found_by_its_notice_number(desk_app, desk):
     bill, _ = desk.mint_bill("18", "200.00", "张三", "3301002026120100001")
     scene, _ = desk.mint_scene("18", "窗口 1")
     client = client_of(desk_app, desk, ["交警"])
     assert listed(client, kind="bill") == [bill.id]
     assert listed(client, q="3301002026120100001") == [bill.id]
     assert listed(client, q=bill.payment_code) == [bill.id]
-    page = client.get(f"/codes/{bill.id}").text
-    assert "通知书码" in page and "3301002026120100001" in page and "200.00 元" in page
-    assert f"/codes/{bill.id}/notice-a4.pdf" in page and f"/codes/{bill.id}/poster-a4.pdf" not in page
-    assert "preview.png" not in page and client.get(f"/codes/{bill.id}/preview.png").status_code == 404
-    assert client.get(f"/codes/{bill.id}/poster-a4.pdf").status_code == 404
-    assert client.get(f"/codes/{scene.id}/notice-a4.pdf").status_code == 404
+    assert listed(client, q=bill.payment_code.replace(" ", "")[:9]) == [bill.id]  # some of its digits
+    assert listed(client) == [scene.id, bill.id]
     assert f"/codes/{scene.id}/emergency-a4.pdf" not in client.get(f"/codes/{scene.id}").text  # open codes only
-    notice = client.get(f"/codes/{bill.id}/notice-a4.pdf")
-    assert notice.status_code == 200
-    (tmp_path / "notice.pdf").write_bytes(notice.content)
-    assert {bill.payload} <= {text for page in read_pdf_pages(tmp_path / "notice.pdf") for text in page}

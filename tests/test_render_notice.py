@@ -3,8 +3,10 @@ back from the PDF, and bill and non-bill templates refusing each other's codes i
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import timedelta
+from importlib.resources import files
 
 import pypdfium2
 import pytest
@@ -130,6 +132,12 @@ min_module_mm = 0.5
         parse_template("mixed", "mixed.toml", text.replace("KINDS", '["bill", "scene"]'))
     assert parse_template("n", "n.toml", text.replace("KINDS", '["bill"]')).kinds == ("bill",)
     assert "bill" not in parse_template("d", "d.toml", text.replace("kinds = KINDS", "")).kinds
+    assert "bill" in load_template("web").kinds  # a web image shows any code; paper says how to pay
+    web = files("qrpay.templates").joinpath("web.toml").read_text("utf-8")
+    assert parse_template("w", "w.toml", re.sub(r"(?m)^kinds = .*$", 'kinds = ["scene", "bill"]', web)).kinds == (
+        "scene",
+        "bill",
+    )
 
 
 # -- through the front door: a minted bill ---------------------------------------------------

@@ -30,6 +30,7 @@ CLASSES = {  # reconciliation classes (qrpay.emergency.rules.CLASSES)
     "revoked": "作废后付款",
     "expired": "过期后付款",
     "duplicate": "重复付款",
+    "refunded": "已退款",
     "unlogged": "未登记的付款",
     "unpaid": "登记了但未到账",
 }

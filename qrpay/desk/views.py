@@ -16,6 +16,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from qrpay import Code, InputError, NotFoundError, Qrpay
+from qrpay.codes.money import yuan
 from qrpay.emergency.kit import make_kit
 from qrpay.emergency.reconcile import reconcile
 from qrpay.qr.decode import read_image_bytes
@@ -33,7 +34,7 @@ MEDIA = {".pdf": "application/pdf", ".png": "image/png", ".svg": "image/svg+xml"
 MAX_QUERY = 100
 A4_MM = (210.0, 297.0)
 PRINT_DPI = 200  # the print page's poster image: fine enough for text, a few hundred KB
-FIRST = ("poster-a4", "tent-a6", "labels-a4", "notice-a4", "slip-a5", "web")  # most printed first
+FIRST = ("notice-a4", "slip-a5", "poster-a4", "tent-a6", "labels-a4", "web")  # printed most, in that order
 
 
 class Refused(Exception):
@@ -104,6 +105,20 @@ def row(qrpay: Qrpay, code: Code) -> dict[str, object]:
     }
 
 
+def bill_facts(qrpay: Qrpay, code: Code) -> dict[str, object] | None:
+    """A bill's standing for its page: the amount due today (late fee included) and the payment, if paid."""
+    if code.bill is None:
+        return None
+    paid = qrpay.bill_payment(code)
+    due = qrpay.amount_due(code)
+    return {
+        "due_today": yuan(due),
+        "late_fee": yuan(due - code.bill.amount_fen),
+        "paid": paid,
+        "paid_amount": yuan(paid.amount) if paid else None,
+    }
+
+
 def code_list(ask: Ask) -> Page:
     """The codes the user may see, newest first, searched, filtered and paged by the register itself."""
     params = ask.request.query_params
@@ -146,14 +161,15 @@ def code_page(ask: Ask, code_id: str, error: str = "", status: int = 200) -> Pag
     qrpay = ask.qrpay
     code = find(qrpay, code_id)
     trail = qrpay.users.actions(target=code.id, limit=200)
-    order = {name: n for n, name in enumerate(FIRST)}
-    layouts = sorted(layouts_for(qrpay, code).values(), key=lambda t: (order.get(t.name, len(FIRST)), t.name))
+    fits = [t for t in qrpay.templates() if code.kind in t.kinds]  # a notice prints bills, a poster the others
+    layouts = sorted(fits, key=lambda t: (FIRST.index(t.name) if t.name in FIRST else len(FIRST), t.name))
     downloads = [(t, [ext.lstrip(".") for ext in extensions(t) if ext != ".html"]) for t in layouts]
     a4 = {t.name for t in layouts if t.format == "pdf" and (t.page_width, t.page_height) == A4_MM}
     return Page(
         "code.html",
         {
             "code": row(qrpay, code),
+            "bill": bill_facts(qrpay, code),
             "printable": not code.revoked and code.window_status(qrpay.today()) != "expired",
             "downloads": downloads,
             "a4": a4,
@@ -175,7 +191,8 @@ def history(qrpay: Qrpay, code: Code, trail: list[dict[str, object]]) -> list[di
 def preview(ask: Ask, code_id: str) -> File:
     """The code page's image: the web template's PNG, self-checked, not in the render history."""
     code = find(ask.qrpay, code_id)
-    if PREVIEW not in layouts_for(ask.qrpay, code):
+    web = {layout.name: layout for layout in ask.qrpay.templates()}.get(PREVIEW)
+    if web is None or code.kind not in web.kinds:
         raise Refused(404, "此类缴款码没有网页预览")
     if code.revoked or code.window_status(ask.qrpay.today()) == "expired":  # asked before any kept copy is
         raise Refused(410, "此缴款码已不能打印；请发新码")
@@ -183,11 +200,6 @@ def preview(ask: Ask, code_id: str) -> File:
     if ask.request.headers.get("if-none-match") == tag:  # the browser's copy is current: no drawing
         return File(b"", f"{code.id}-preview.png", MEDIA[".png"], tag)
     return File(PREVIEWS.png(ask.qrpay, code), f"{code.id}-preview.png", MEDIA[".png"], tag)
-
-
-def layouts_for(qrpay: Qrpay, code: Code) -> dict[str, Template]:
-    """The templates that print *code*'s kind (a bill's notices, the others' posters), by name."""
-    return {layout.name: layout for layout in qrpay.templates() if code.kind in layout.kinds}
 
 
 def find(qrpay: Qrpay, code_id: str) -> Code:
@@ -201,9 +213,11 @@ def download(ask: Ask, code_id: str, filename: str) -> File:
     """A code rendered with a template, self-checked by the render layer, recorded with the user."""
     code = find(ask.qrpay, code_id)
     template, _, ext = filename.rpartition(".")
-    layouts = layouts_for(ask.qrpay, code)
+    layouts = {layout.name: layout for layout in ask.qrpay.templates()}
     if template not in layouts or f".{ext}" not in extensions(layouts[template]) or ext == "html":
         raise Refused(404, "没有这个版式或格式")
+    if code.kind not in layouts[template].kinds:  # a notice prints bills only, a poster never a bill
+        raise Refused(404, f"{template} 版式不适用于{KINDS.get(code.kind, code.kind)}")
     with tempfile.TemporaryDirectory(prefix="qrpay-desk-") as folder:
         path = Path(folder) / f"{code.id}-{template}.{ext}"
         try:
@@ -215,24 +229,26 @@ def download(ask: Ask, code_id: str, filename: str) -> File:
     return File(data, path.name, MEDIA[f".{ext}"])
 
 
-def a4_template(qrpay: Qrpay, code: Code, name: str) -> Template:
+def a4_template(qrpay: Qrpay, name: str, code: Code) -> Template:
     """The PDF template *name*, if it prints *code* on A4 (the print page's stylesheet is for A4 only)."""
-    found = layouts_for(qrpay, code).get(name)
+    found = {layout.name: layout for layout in qrpay.templates()}.get(name)
     if found is None or found.format != "pdf" or (found.page_width, found.page_height) != A4_MM:
         raise Refused(404, "没有这个 A4 版式")
+    if code.kind not in found.kinds:
+        raise Refused(404, f"{name} 版式不适用于{KINDS.get(code.kind, code.kind)}")
     return found
 
 
 def print_page(ask: Ask, code_id: str, template: str) -> Page:
     """The poster as one A4 image under ``@page { size: A4; margin: 0 }``: the browser prints it at 100 %."""
     code = find(ask.qrpay, code_id)
-    return Page("print.html", {"code": row(ask.qrpay, code), "layout": a4_template(ask.qrpay, code, template)})
+    return Page("print.html", {"code": row(ask.qrpay, code), "layout": a4_template(ask.qrpay, template, code)})
 
 
 def print_image(ask: Ask, code_id: str, template: str) -> File:
     """The A4 PDF rendered (self-checked, recorded), drawn as a PNG at PRINT_DPI, read back too."""
     code = find(ask.qrpay, code_id)
-    a4_template(ask.qrpay, code, template)
+    a4_template(ask.qrpay, template, code)
     with tempfile.TemporaryDirectory(prefix="qrpay-desk-") as folder:
         path = Path(folder) / f"{code.id}-{template}.pdf"
         try:
@@ -283,6 +299,7 @@ def mint_form(ask: Ask, error: str = "", status: int = 200, kind: str = "") -> P
             "items": list(catalog.items.values()),
             "emergency": catalog.emergency_items(),
             "groups": list(catalog.groups.values()),
+            "today": ask.qrpay.today().isoformat(),
             "error": error,
             "failed": kind,
             "form": ask.form,
@@ -304,6 +321,9 @@ def mint(ask: Ask, kind: str) -> Answer:
             )
         elif kind == "unified":
             code, new = qrpay.mint_unified(form.get("group", ""))
+        elif kind == "bill":
+            item, amount, payer, notice = (form.get(name, "") for name in ("item", "amount", "payer", "notice"))
+            code, new = qrpay.mint_bill(item, amount, payer, notice, form.get("due") or None)
         else:
             raise Refused(404, "没有这种缴款码")
     except (InputError, NotFoundError) as exc:

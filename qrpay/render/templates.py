@@ -233,7 +233,7 @@ def parse_template(name: str, source: str, text: str) -> Template:
     kinds = top.texts("kinds", [kind for kind in KINDS if kind != BILL])
     if not kinds or not set(kinds) <= set(KINDS):
         raise top.fail("kinds", f"a list drawn from {', '.join(KINDS)}", list(kinds))
-    if BILL in kinds and len(kinds) > 1:
+    if BILL in kinds and len(kinds) > 1 and fmt != "web":  # a web image shows any code; paper says how to pay
         raise top.fail(
             "kinds", f'["{BILL}"] alone (a notice prints bills, and only bills), or other kinds', list(kinds)
         )
