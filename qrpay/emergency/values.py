@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from ..codes.money import yuan
 from ..codes.record import clean_text
 
 MAX_REFERENCE = 100
@@ -15,6 +16,7 @@ MAX_PAYER = 100
 MAX_TXN_ID = 100
 MAX_YUAN_DIGITS = 12
 
+format_amount = yuan  # fen as yuan with two decimals: 12000 -> "120.00", -500 -> "-5.00" (one rule, the bills')
 _GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
 _AMOUNT = re.compile(r"^(\d+)(?:\.(\d+))?$")
 
@@ -51,12 +53,6 @@ def parse_amount(text: str, *, refunds: bool = False) -> int:
     if fen == 0:
         raise ValueError(f"{raw!r} is zero; an amount collected must be more than 0.00")
     return sign * fen
-
-
-def format_amount(fen: int) -> str:
-    """Fen as yuan with two decimals: 12000 -> ``120.00``, -500 -> ``-5.00``."""
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 
 
 def from_decimal(amount: Decimal) -> int:
