@@ -207,6 +207,16 @@ class Settings:
 
     pay_url: str | None = None  # the platform's payment entry, where qrpay serve sends payers
 
+    def environ(self) -> dict[str, str]:
+        """The environment that makes :meth:`load` give back these settings: what a server hands the
+        worker processes that rebuild it (``qrpay serve``/``qrpay desk --workers N``)."""
+        env = {"QRPAY_HOME": str(self.home), "QRPAY_BASE_URL": self.base_url, "QRPAY_TZ": self.timezone}
+        if self.database_url:
+            env["QRPAY_DATABASE_URL"] = self.database_url
+        if self.pay_url:
+            env["QRPAY_PAY_URL"] = self.pay_url
+        return env
+
     def describe(self) -> dict[str, str | None]:
         """Every path and setting, as ``qrpay info`` shows them (a database password masked)."""
         return {

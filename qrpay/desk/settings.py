@@ -38,16 +38,11 @@ class DeskSettings:
 
     def environ(self) -> dict[str, str]:
         """The environment that makes :meth:`load` in a worker give back these settings."""
-        base = self.settings
         env = {
-            "QRPAY_HOME": str(base.home),
-            "QRPAY_BASE_URL": base.base_url,
-            "QRPAY_TZ": base.timezone,
+            **self.settings.environ(),
             "QRPAY_TRUSTED_PROXIES": ",".join(self.trusted_proxies),
             INSECURE_ENV: "1" if self.insecure_http else "0",
         }
-        if base.database_url:
-            env["QRPAY_DATABASE_URL"] = base.database_url
         if self.secret_file:
             env[SECRET_ENV] = str(self.secret_file)
         return env

@@ -52,20 +52,14 @@ class ServeSettings:
 
     def environ(self) -> dict[str, str]:
         """The environment that makes :meth:`load` in a worker give back these settings."""
-        base = self.settings
-        env = {
-            "QRPAY_HOME": str(base.home),
-            "QRPAY_BASE_URL": base.base_url,
-            "QRPAY_TZ": base.timezone,
+        return {
+            **self.settings.environ(),
             "QRPAY_SERVE_PLATFORM": self.platform,
             "QRPAY_SERVE_PAYEE": self.payee,
             "QRPAY_SERVE_CONTACT": self.contact,
             "QRPAY_TRUSTED_PROXIES": ",".join(self.trusted_proxies),
             "QRPAY_API_RATE": str(self.api_rate),
         }
-        if base.pay_url:
-            env["QRPAY_PAY_URL"] = base.pay_url
-        return env
 
 
 def _integer(name: str, value: str | None) -> int | None:
