@@ -9,14 +9,11 @@ the list's and a code's). Without /usr/bin/chromium the tests skip, except under
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from test_web_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from test_web_browser import CHROMIUM, CHROMIUM_ARGS, serving
 
 from qrpay.qr.decode import read_file
 
@@ -45,24 +42,8 @@ def staff(desk):
 @pytest.fixture
 def site(desk, staff):
     """`qrpay desk` on a free port, on the test's home; yields its origin."""
-    port = free_port()
-    env = {**os.environ, "QRPAY_HOME": str(desk.settings.home)}
-    command = [sys.executable, "-m", "qrpay", "desk", "--port", str(port), "--insecure-http", "--no-access-log"]
-    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
-    origin = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(origin + "/login", timeout=1).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"qrpay desk did not start: {server.stderr.read()}")
-            time.sleep(0.1)
-    yield origin
-    server.terminate()
-    server.wait(10)
+    with serving(["desk", "--insecure-http"], {"QRPAY_HOME": str(desk.settings.home)}, "/login") as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")

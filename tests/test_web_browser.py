@@ -13,6 +13,8 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -42,6 +44,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def serving(args: list[str], env: dict[str, str], probe: str) -> Iterator[str]:
+    """``python -m qrpay ARGS --port P`` in its own process, once *probe* answers; yields its origin."""
+    port = free_port()
+    command = [sys.executable, "-m", "qrpay", *args, "--port", str(port), "--no-access-log"]
+    server = subprocess.Popen(command, env={**os.environ, **env}, stderr=subprocess.PIPE, text=True)
+    origin = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(origin + probe, timeout=1).close()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"qrpay {args[0]} did not start: {server.stderr.read()}")
+            time.sleep(0.1)
+    try:
+        yield origin
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 class Platform(BaseHTTPRequestHandler):
@@ -78,24 +104,9 @@ def platform():
 @pytest.fixture
 def site(desk, platform):
     """`qrpay serve` on a free port, on the test's home; yields its origin."""
-    port = free_port()
-    env = {**os.environ, "QRPAY_PAY_URL": platform, "QRPAY_HOME": str(desk.settings.home)}
-    command = [sys.executable, "-m", "qrpay", "serve", "--port", str(port), "--no-access-log"]
-    server = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
-    origin = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(origin + "/api/openapi.json", timeout=1).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"qrpay serve did not start: {server.stderr.read()}")
-            time.sleep(0.1)
-    yield origin
-    server.terminate()
-    server.wait(10)
+    env = {"QRPAY_PAY_URL": platform, "QRPAY_HOME": str(desk.settings.home)}
+    with serving(["serve"], env, "/api/openapi.json") as origin:
+        yield origin
 
 
 @pytest.fixture(scope="module")
