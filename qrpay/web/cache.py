@@ -99,7 +99,7 @@ class AnswerCache:
             if wait:
                 await self.limiter.refuse(self.security.wrap(scope, send), wait)
                 return
-        https = scope.get("scheme") == "https"
+        body: bytes | None = None
         if kind == "page":
             agent = next((v for n, v in scope["headers"] if n == b"user-agent"), b"")
             key: Hashable = (scope["path"], in_app_browser(agent.decode("latin-1")))
@@ -111,20 +111,24 @@ class AnswerCache:
                 return
             if body is None:  # the client left
                 return
-            key, receive = body, replay(body, receive)
+            key = body
         marker = self.reader.marker()
-        if marker is None:  # nothing to tell a change by, or the state cannot be read: answer afresh
+        if marker is not None:
+            if marker != self.marker:
+                self._forget()
+                self.marker = marker
+            stored = self.kept.get(key)
+            if stored is not None:
+                await stored.send(send, scope.get("scheme") == "https")
+                return
+        else:  # nothing to tell a change by, or the state cannot be read: answer afresh
             self._forget()
+        if body is not None:  # the app reads the body again
+            receive = replay(body, receive)
+        if marker is None:
             await self.app(scope, receive, self.security.wrap(scope, send))
-            return
-        if marker != self.marker:
-            self._forget()
-            self.marker = marker
-        stored = self.kept.get(key)
-        if stored is not None:
-            await stored.send(send, https)
-            return
-        await self._answer_and_keep(scope, receive, send, key, marker)
+        else:
+            await self._answer_and_keep(scope, receive, send, key, marker)
 
     def _kind(self, scope: Scope) -> str | None:
         """ "page" or "verify" for a request whose answer may be kept, else None."""

@@ -63,7 +63,8 @@ class Reader:
         self._generation = 0  # counts the Qrpays opened: a register's change counter is per connection
 
     def _current(self) -> Qrpay:
-        stamp = tuple([watched.stamp() for watched in self.watched])
+        keyring, catalog, register = self.watched
+        stamp = (keyring.stamp(), catalog.stamp(), register.stamp())  # once per request: no loop, no list
         if self._qrpay is None or stamp != self._stamp:
             self.drop()
             self._qrpay, self._stamp = Qrpay(self.settings, reader=True), stamp
