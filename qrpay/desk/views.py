@@ -24,7 +24,7 @@ from qrpay.render import Template, extensions
 from qrpay.users import Session, Window
 from qrpay.xlsxfile import SUFFIXES as WORKBOOK_SUFFIXES
 
-from .preview import PREVIEWS, etag
+from .preview import PREVIEWS
 from .preview import TEMPLATE as PREVIEW
 from .texts import KINDS
 
@@ -196,10 +196,10 @@ def preview(ask: Ask, code_id: str) -> File:
         raise Refused(404, "此类缴款码没有网页预览")
     if code.revoked or code.window_status(ask.qrpay.today()) == "expired":  # asked before any kept copy is
         raise Refused(410, "此缴款码已不能打印；请发新码")
-    tag = etag(code)
+    tag = PREVIEWS.etag(code, web)  # with the template as it is now: an edited web.toml is a new image
     if ask.request.headers.get("if-none-match") == tag:  # the browser's copy is current: no drawing
         return File(b"", f"{code.id}-preview.png", MEDIA[".png"], tag)
-    return File(PREVIEWS.png(ask.qrpay, code), f"{code.id}-preview.png", MEDIA[".png"], tag)
+    return File(PREVIEWS.png(ask.qrpay, code, web), f"{code.id}-preview.png", MEDIA[".png"], tag)
 
 
 def find(qrpay: Qrpay, code_id: str) -> Code:
