@@ -34,7 +34,8 @@ def _reddish(path: Path) -> int:
         document.close()
     else:
         image = Image.open(path).convert("RGB")
-    return sum(1 for r, g, b in image.getdata() if r > g + 40 and r > 150)
+    data = image.tobytes()  # RGB bytes, pixel by pixel (getdata is deprecated; tobytes is in every Pillow we allow)
+    return sum(1 for r, g, b in zip(data[0::3], data[1::3], data[2::3]) if r > g + 40 and r > 150)
 
 
 def _has_mark(path: Path) -> bool:
