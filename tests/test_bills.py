@@ -106,9 +106,10 @@ def test_mint_bill_through_the_cli(cli, desk):
     "options, fragment",
     [
         (("--amount", "0"), "more than 0"),
-        (("--amount", "-5"), "not an amount"),
+        (("--amount", "-5"), "more than 0"),  # a negative amount is an amount, just not one a bill can carry
         (("--amount", "12.345"), "at most 2 decimals"),
         (("--amount", "abc"), "not an amount"),
+        (("--amount", "1,20,0"), "not an amount"),
         (("--amount", "100000000.01"), "above the limit"),
         (("--due", "2020-02-30"), "not a date"),
         (("--due", (today() - timedelta(days=1)).isoformat()), "already past"),
@@ -158,6 +159,33 @@ def test_mask_payer(name, masked):
 def test_yuan_round_trips(text, fen):
     assert parse_yuan(text) == fen
     assert parse_yuan(yuan(fen)) == fen
+
+
+@pytest.mark.parametrize("written", ["¥1,200.50", "￥1200.5", " １，２００．５０ ", "1,200.50"])
+def test_a_bill_amount_may_be_written_as_people_write_it(cli, desk, written):
+    args = ("mint", "bill", "--item", "18", "--amount", written, "--payer", "张三", "--notice", NOTICE, "--json")
+    result = cli(*args)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["amount"] == "1200.50"
+    [bill] = desk.list_codes()
+    assert bill.bill is not None and bill.bill.amount_fen == 120050
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "amount is empty; give it in yuan, like 200 or 200.50"),
+        ("1,20,0", "amount '1,20,0' is not an amount of yuan; write it like 200 or 200.50 (at most 2 decimals)"),
+        ("１２．３４５", "amount '12.345' has 3 decimals; write it like 200 or 200.50 (at most 2 decimals)"),
+        ("¥0.00", "amount '¥0.00' must be more than 0 yuan"),
+        ("-¥5", "amount '-¥5' must be more than 0 yuan"),
+        ("100,000,000.01", "amount '100,000,000.01' is above the limit of 100000000.00 yuan"),
+    ],
+)
+def test_a_refused_bill_amount_is_one_sentence_naming_it(text, message):
+    with pytest.raises(InputError) as refused:
+        parse_yuan(text)
+    assert str(refused.value) == message
 
 
 def test_an_older_register_migrates_and_gains_bills(desk, engine, monkeypatch):

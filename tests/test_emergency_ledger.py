@@ -38,6 +38,9 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
         ("¥88", 8800),
         (" 7.10 ", 710),
         ("１２０．５０", 12050),
+        ("￥1,200,000.5", 120000050),
+        ("¥ 88", 8800),
+        ("100,000,000.00", 10000000000),
     ],
 )
 def test_amounts_are_read_exactly_in_fen(text, fen):
@@ -56,11 +59,34 @@ def test_amounts_are_read_exactly_in_fen(text, fen):
         ("12,34", "not an amount"),
         ("", "not an amount"),
         ("1234567890123", "too large"),
+        ("100000000.01", "too large; amounts are at most 100000000.00 yuan"),
+        ("1,20,0", "not an amount"),
+        ("¥¥88", "not an amount"),
+        ("-¥5", "negative"),
     ],
 )
 def test_bad_amounts_are_refused_with_the_reason(text, words):
     with pytest.raises(ValueError, match=words):
         parse_amount(text)
+
+
+@pytest.mark.parametrize("text, fen", [("-120.00", -12000), ("-¥5", -500), ("¥-1,200.5", -120050), ("－５", -500)])
+def test_a_statement_reads_refunds_as_negative_fen(text, fen):
+    assert parse_amount(text, refunds=True) == fen
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("-0.00", "'-0.00' is zero; an amount collected must be more than 0.00"),
+        ("12.345", "'12.345' has 3 decimal places; amounts have at most 2 (fen), e.g. 120.50"),
+        ("-100000000.01", "'-100000000.01' is too large; amounts are at most 100000000.00 yuan"),
+    ],
+)
+def test_a_refund_is_bounded_and_checked_as_a_payment_is(text, message):
+    with pytest.raises(ValueError) as refused:
+        parse_amount(text, refunds=True)
+    assert str(refused.value) == message
 
 
 def test_amounts_format_back_with_two_decimals():

@@ -48,11 +48,20 @@ def test_a_reference_already_logged_with_another_amount_is_refused(log, code):
         log.add(code.id, "99", "RX-1")
 
 
-@pytest.mark.parametrize("amount, words", [("-120", "negative"), ("12.345", "3 decimal places"), ("0", "zero")])
+@pytest.mark.parametrize(
+    "amount, words",
+    [("-120", "negative"), ("12.345", "3 decimal places"), ("0", "zero"), ("1,20,0", "not an amount of yuan")],
+)
 def test_bad_amounts_are_refused_and_nothing_is_logged(log, code, amount, words):
     with pytest.raises(InputError, match=f"--amount: .*{words}"):
         log.add(code.id, amount, "RX-1")
     assert log.books.entries() == []
+
+
+@pytest.mark.parametrize("amount", ["¥1,200.00", "￥1200", "１，２００"])
+def test_an_amount_is_logged_as_people_write_it(log, code, amount):
+    entry, _ = log.add(code.id, amount, "RX-1")
+    assert entry.amount == 120000
 
 
 def test_the_catalog_limits_of_the_item_apply(home, desk, code):

@@ -128,6 +128,35 @@ def test_full_width_digits_typed_on_a_phone_are_read_as_an_amount(web, desk):
     assert response.status_code == 303 and "amount=120.00" in response.headers["location"]
 
 
+@pytest.mark.parametrize("typed", ["¥1,200.50", "￥1200.5", "１，２００．５", "¥ 1,200.50 "])
+def test_a_yen_sign_and_grouped_thousands_are_read_as_the_amount(web, desk, typed):
+    response = pay(web, desk.mint_unified("traffic-fine")[0], amount=typed, reference="A-1")
+    assert response.status_code == 303 and "amount=1200.50" in response.headers["location"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "says"),
+    [
+        (
+            "1,2,3",
+            "金额应为数字，如 200 或 200.50 · The amount must be a number such as 200 or 200.50",
+        ),  # was read as 123
+        ("1000000000", "此项目金额不超过 ¥99999999.99 · The amount for this item is at most ¥99999999.99"),
+        ("100,000,000.00", "此项目金额不超过 ¥99999999.99 · The amount for this item is at most ¥99999999.99"),
+        ("-¥5", "金额应大于 0 · The amount must be more than 0"),
+    ],
+)
+def test_bad_grouping_and_more_than_the_platform_holds_are_refused(web, desk, amount, says):
+    response = pay(web, desk.mint_unified("traffic-fine")[0], amount=amount, reference="A-1")
+    assert response.status_code == 400 and "location" not in response.headers
+    assert says in response.text
+
+
+def test_the_platforms_largest_amount_is_accepted(web, desk):
+    response = pay(web, desk.mint_unified("traffic-fine")[0], amount="99,999,999.99", reference="A-1")
+    assert response.status_code == 303 and "amount=99999999.99" in response.headers["location"]
+
+
 @pytest.fixture
 def limited(home, desk):
     """Item 09 with amount_min 10 and amount_max 500 in the user's catalog."""

@@ -47,7 +47,7 @@ BILL_COLUMNS = ("amount", "payer", "notice", "due")
 ALIASES = {"项目编码": "item", "金额": "amount", "缴款人": "payer", "通知书编号": "notice", "缴款期限": "due"}
 MAX_LISTED = 10  # bad rows named in the error; the rest are counted
 _DAY = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
-_CURRENCY = ("¥", "￥", "RMB", "CNY")
+_CURRENCY = ("RMB", "CNY")  # a ¥ or ￥ the amount reader takes itself
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from ..errors import InputError
-from .money import parse_yuan, yuan
+from .money import fen_of, parse_yuan, yuan
 from .record import clean_text, parse_date
 from .token import EPOCH, LAST_DATE
 
@@ -118,9 +118,9 @@ def amount_due(bill: Bill, rule: LateFee | None, on: date) -> int:
 def make_bill(item: Item, amount: str, payer: str, notice: str, due: date | str | None, today: date) -> Bill:
     """The bill these typed fields describe for *item*, checked; InputError (one CLI line) if not."""
     fen = parse_yuan(amount)
-    if item.amount_min is not None and fen < int(item.amount_min * 100):
+    if item.amount_min is not None and fen < fen_of(item.amount_min):
         raise InputError(f"amount {yuan(fen)} is below item {item.code}'s minimum of {item.amount_min} yuan")
-    if item.amount_max is not None and fen > int(item.amount_max * 100):
+    if item.amount_max is not None and fen > fen_of(item.amount_max):
         raise InputError(f"amount {yuan(fen)} is above item {item.code}'s maximum of {item.amount_max} yuan")
     when = parse_date(due, field="due")
     if when is not None and when < today:

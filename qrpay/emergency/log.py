@@ -14,6 +14,7 @@ from pathlib import Path
 from .. import clock
 from ..api import Qrpay
 from ..codes.catalog import Item
+from ..codes.money import fen_of
 from ..codes.record import Code
 from ..csvfile import stream_table
 from . import runs
@@ -28,7 +29,6 @@ from .ledger import (
     Problems,
     clean_cell,
     format_amount,
-    from_decimal,
     iso,
     parse_amount,
     parse_time,
@@ -185,11 +185,11 @@ class CollectionLog:
 
 
 def _within_limits(amount: int, item: Item) -> None:
-    if item.amount_min is not None and amount < from_decimal(item.amount_min):
+    if item.amount_min is not None and amount < fen_of(item.amount_min):
         raise ValueError(
             f"{format_amount(amount)} is below the minimum {item.amount_min} for item {item.code} ({item.name})"
         )
-    if item.amount_max is not None and amount > from_decimal(item.amount_max):
+    if item.amount_max is not None and amount > fen_of(item.amount_max):
         raise ValueError(
             f"{format_amount(amount)} is above the maximum {item.amount_max} for item {item.code} ({item.name})"
         )

@@ -5,59 +5,41 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ..codes.money import yuan
+from ..codes.money import AmountRefused, Refusal, read_yuan, yuan
 from ..codes.record import clean_text
 
 MAX_REFERENCE = 100
 MAX_PAYER = 100
 MAX_TXN_ID = 100
-MAX_YUAN_DIGITS = 12
 
 format_amount = yuan  # fen as yuan with two decimals: 12000 -> "120.00", -500 -> "-5.00" (one rule, the bills')
-_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d*)?$")
-_AMOUNT = re.compile(r"^(\d+)(?:\.(\d+))?$")
 
 # -- money ---------------------------------------------------------------------------------
 
+#: How a logged or statement amount is refused: a sentence after the line and column.
+_AMOUNT_SAYS = {
+    Refusal.EMPTY: "{text!r} is not an amount of yuan; write it like 120.00",
+    Refusal.NOT_A_NUMBER: "{text!r} is not an amount of yuan; write it like 120.00",
+    Refusal.TOO_MANY_DECIMALS: "{text!r} has {decimals} decimal places; amounts have at most 2 (fen), e.g. 120.50",
+    Refusal.ZERO: "{text!r} is zero; an amount collected must be more than 0.00",
+    Refusal.NEGATIVE: (
+        "{text!r} is negative; amounts collected are positive (a refund is a negative line of a statement)"
+    ),
+    Refusal.TOO_LARGE: "{text!r} is too large; amounts are at most {limit} yuan",
+}
+
 
 def parse_amount(text: str, *, refunds: bool = False) -> int:
-    """Yuan as people write them (``120``, ``120.5``, ``1,200.00``, ``¥120``) in whole fen.
-
-    Exact: no floats. Raises ValueError with a sentence for anything that is not a positive
-    amount with at most two decimal places; with *refunds* (a statement's lines) a negative
-    amount (``-120.00``, a refund) is read too.
+    """Yuan as people write them (``120``, ``120.5``, ``1,200.00``, ``¥120``) in whole fen, read by
+    :func:`~qrpay.codes.money.read_yuan`; with *refunds* (a statement's lines) a negative amount
+    (``-120.00``, a refund) is read too. Raises ValueError with a sentence otherwise.
     """
-    raw = unicodedata.normalize("NFKC", text).strip()
-    value = raw.lstrip("¥").strip()
-    if _GROUPED.match(value):
-        value = value.replace(",", "")
-    sign = 1
-    if refunds and value.startswith("-"):
-        sign, value = -1, value[1:].strip()
-    elif value.startswith("-"):
-        raise ValueError(
-            f"{raw!r} is negative; amounts collected are positive (a refund is a negative line of a statement)"
-        )
-    match = _AMOUNT.match(value)
-    if not match:
-        raise ValueError(f"{raw!r} is not an amount of yuan; write it like 120.00")
-    whole, cents = match.group(1), match.group(2) or ""
-    if len(cents) > 2:
-        raise ValueError(f"{raw!r} has {len(cents)} decimal places; amounts have at most 2 (fen), e.g. 120.50")
-    if len(whole.lstrip("0")) > MAX_YUAN_DIGITS:
-        raise ValueError(f"{raw!r} is too large; at most {MAX_YUAN_DIGITS} digits of yuan")
-    fen = int(whole) * 100 + int(cents.ljust(2, "0"))
-    if fen == 0:
-        raise ValueError(f"{raw!r} is zero; an amount collected must be more than 0.00")
-    return sign * fen
-
-
-def from_decimal(amount: Decimal) -> int:
-    """Whole fen for a catalog limit (already checked to have at most two decimals)."""
-    return int(amount * 100)
+    try:
+        return read_yuan(text, negative=refunds)
+    except AmountRefused as refused:
+        raise ValueError(refused.worded(_AMOUNT_SAYS)) from None
 
 
 # -- time ----------------------------------------------------------------------------------

@@ -5,15 +5,16 @@ The link is always built from the configured pay URL; nothing in a request choos
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-MAX_AMOUNT = Decimal("99999999.99")  # what the platform's amount field holds, whatever the catalog says
+from ..codes.money import AmountRefused, Refusal, fen_of, read_yuan
+
+#: What the platform's amount field holds (99,999,999.99 yuan), whatever the catalog says.
+PLATFORM_MAX_FEN = 99_999_999_99
 MAX_REFERENCE = 40
-_AMOUNT = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
 _REFERENCE_PUNCTUATION = set("-_/.()（）〔〕[]【】#＃:：")
 OUR_PARAMS = ("code", "item", "amount", "ref")
 
@@ -28,30 +29,28 @@ class Payment:
     reference: str
 
 
+#: How the payer's amount is refused, beside the field. ``{limit}`` is the item's maximum (or the platform's).
+_AMOUNT_SAYS = {
+    Refusal.EMPTY: "请填写金额 · Enter the amount",
+    Refusal.NOT_A_NUMBER: "金额应为数字，如 200 或 200.50 · The amount must be a number such as 200 or 200.50",
+    Refusal.TOO_MANY_DECIMALS: "金额最多两位小数（元、角、分）· At most two decimals (yuan, jiao, fen)",
+    Refusal.ZERO: "金额应大于 0 · The amount must be more than 0",
+    Refusal.NEGATIVE: "金额应大于 0 · The amount must be more than 0",
+    Refusal.TOO_LARGE: "此项目金额不超过 ¥{limit} · The amount for this item is at most ¥{limit}",
+}
+
+
 def parse_amount(text: str, low: Decimal | None, high: Decimal | None) -> tuple[Decimal | None, str | None]:
-    """The amount in yuan, or None and the error to show beside the field."""
-    value = unicodedata.normalize("NFKC", text).strip().replace(",", "")
-    if not value:
-        return None, "请填写金额 · Enter the amount"
+    """The amount in yuan (read by :func:`~qrpay.codes.money.read_yuan`, within the item's
+    *low* and *high* and the platform's field), or None and the error to show beside the field."""
+    top = min(fen_of(high), PLATFORM_MAX_FEN) if high is not None else PLATFORM_MAX_FEN
     try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        return None, "金额应为数字，如 200 或 200.50 · The amount must be a number such as 200 or 200.50"
-    if not amount.is_finite():
-        return None, "金额应为数字，如 200 或 200.50 · The amount must be a number such as 200 or 200.50"
-    if amount <= 0:
-        return None, "金额应大于 0 · The amount must be more than 0"
-    if not _AMOUNT.match(value):
-        exponent = amount.as_tuple().exponent  # an int: the amount is finite
-        if isinstance(exponent, int) and exponent < -2:
-            return None, "金额最多两位小数（元、角、分）· At most two decimals (yuan, jiao, fen)"
-        return None, "金额应为数字，如 200 或 200.50 · The amount must be a number such as 200 or 200.50"
-    if low is not None and amount < low:
+        fen = read_yuan(text, limit=top)
+    except AmountRefused as refused:
+        return None, refused.worded(_AMOUNT_SAYS)
+    if low is not None and fen < fen_of(low):
         return None, f"此项目金额不低于 ¥{low:.2f} · The amount for this item is at least ¥{low:.2f}"
-    top = min(high, MAX_AMOUNT) if high is not None else MAX_AMOUNT
-    if amount > top:
-        return None, f"此项目金额不超过 ¥{top:.2f} · The amount for this item is at most ¥{top:.2f}"
-    return amount, None
+    return Decimal(fen).scaleb(-2), None
 
 
 def parse_reference(text: str) -> tuple[str | None, str | None]:
