@@ -9,6 +9,7 @@ reading the register in serial order. No timing here: the figures are in bench/d
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 import pytest
 
@@ -85,12 +86,12 @@ def sealed(qrpay: Qrpay, count: int, sparse: int) -> list[Code]:
     return codes
 
 
-def test_the_planner_takes_a_small_scope_from_the_index(desk, engine):
-    """A clerk whose items hold 4 of 2,000 codes: the list's page and count come from the index,
-    not from reading the register newest first until 50 are found."""
+def plans(desk: Qrpay, engine: str, call: Callable[[], object]) -> list[str]:
+    """What the planner does with each query *call* sends, on a register of 2,000 codes of which
+    item 12 holds 4 (on PostgreSQL analysed, as the migration and autovacuum do; SQLite keeps none)."""
     insert_codes(desk.register, sealed(desk, 2000, sparse=12))
     db = desk.register.db
-    if engine == "postgresql":  # its statistics, as the migration and autovacuum take them; SQLite keeps none
+    if engine == "postgresql":
         db.begin()
         db.execute("ANALYZE codes")
         db.commit()
@@ -103,13 +104,33 @@ def test_the_planner_takes_a_small_scope_from_the_index(desk, engine):
 
     db.execute = capture  # type: ignore[method-assign]
     try:
-        where = Filter(numbers={12, 13})
-        assert [code.number for code in listing.page(desk.register, where, 0, 50)] == [12] * 4
-        assert listing.count(desk.register, where, 1001) == 4
+        call()
     finally:
         del db.execute
-    assert len(captured) == 2
-    for sql, params in captured:
-        explain = "EXPLAIN QUERY PLAN " if engine == "sqlite" else "EXPLAIN "
-        plan = " ".join(str(row[-1] if engine == "sqlite" else row[0]) for row in db.execute(explain + sql, params))
-        assert INDEX in plan, (sql, plan)
+    explain = "EXPLAIN QUERY PLAN " if engine == "sqlite" else "EXPLAIN "
+    column = -1 if engine == "sqlite" else 0
+    return [" | ".join(str(row[column]) for row in db.execute(explain + sql, params)) for sql, params in captured]
+
+
+def test_the_planner_takes_a_small_scope_from_the_index(desk, engine):
+    """A clerk whose items hold 4 of 2,000 codes: the list's page and count come from the index,
+    not from reading the register newest first until 50 are found."""
+    where = Filter(numbers={12, 13})
+    found: list[object] = []
+
+    def listing_page() -> None:
+        found.append([code.number for code in listing.page(desk.register, where, 0, 50)])
+        found.append(listing.count(desk.register, where, 1001))
+
+    planned = plans(desk, engine, listing_page)
+    assert found == [[12] * 4, 4] and len(planned) == 2
+    assert all(INDEX in plan for plan in planned), planned
+
+
+def test_a_mint_finds_a_live_purpose_through_its_index(desk, engine):
+    """A mint's look-up of the live code for its purpose is one probe of the live-purpose index,
+    not a read of the codes of its number (or of the register), on SQLite as on PostgreSQL."""
+    found: list[object] = []
+    planned = plans(desk, engine, lambda: found.append(desk.register.find_live("scene", 2, "window 1")))
+    assert found[0] is not None and len(planned) == 1
+    assert "codes_live_purpose" in planned[0], planned
