@@ -41,12 +41,13 @@ def test_the_schema_is_made_on_first_use_with_named_migrations_and_sequences(pg,
     with psycopg.connect(pg) as db:
         assert db.execute("SELECT pg_get_serial_sequence('codes', 'serial')").fetchone()[0] is not None
         names = [row[0] for row in db.execute("SELECT name FROM migrations ORDER BY name")]
-    assert names == [name for name, _ in MIGRATIONS] and names[:5] == [
+    assert names == [name for name, _ in MIGRATIONS] and names[:6] == [
         "0001_codes",
         "0002_renders",
         "0003_emergency",
         "0004_bills",
         "0005_desk",
+        "0006_listing",
     ]
 
 

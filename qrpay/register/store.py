@@ -219,7 +219,8 @@ class Register:
             ).fetchone()
             return _code(row) if row else None
         row = self.db.execute(
-            f"SELECT {CODE_COLUMNS} FROM codes WHERE revoked_at IS NULL AND kind = ? AND number = ? "
+            # "kind <> 'bill'" repeats the live-purpose index's WHERE, so that SQLite can use it
+            f"SELECT {CODE_COLUMNS} FROM codes WHERE revoked_at IS NULL AND kind <> 'bill' AND kind = ? AND number = ? "
             "AND coalesce(scene, '') = ? AND coalesce(valid_from, '') = ? AND coalesce(valid_until, '') = ?",
             (
                 kind,
