@@ -1,10 +1,13 @@
 """What several test files share: the platform address, an in-process CLI runner, the check
-that a command failed cleanly, and days relative to today (no test hard-codes a year)."""
+that a command failed cleanly, days relative to today (no test hard-codes a year), and the text
+of a PDF's pages."""
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
+import pypdfium2
 from typer.testing import CliRunner, Result
 
 from qrpay import clock
@@ -47,3 +50,12 @@ def today() -> date:
 def in_months(months: int, day: date | None = None) -> date:
     """The day *months* from *day* (default: today)."""
     return clock.add_months(day or today(), months)
+
+
+def page_texts(path: Path) -> list[str]:
+    """The text of each page of the PDF at *path*, as pdfium extracts it."""
+    document = pypdfium2.PdfDocument(str(path))
+    try:
+        return [page.get_textpage().get_text_range() for page in document]
+    finally:
+        document.close()

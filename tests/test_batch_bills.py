@@ -9,9 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
-import pypdfium2
 import pytest
-from helpers import assert_one_error_line, today
+from helpers import assert_one_error_line, page_texts, today
 
 from qrpay import InputError
 from qrpay.batch import run
@@ -36,14 +35,6 @@ def write_csv(path: Path, rows: list[list[str]], header: list[str]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows([header, *rows])
     return path
-
-
-def page_texts(path: Path) -> list[str]:
-    document = pypdfium2.PdfDocument(str(path))
-    try:
-        return [page.get_textpage().get_text_range() for page in document]
-    finally:
-        document.close()
 
 
 def count_codes(desk) -> int:

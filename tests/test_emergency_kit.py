@@ -6,23 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import in_months
+from helpers import in_months, page_texts
 
 from qrpay.emergency.kit import make_kit
 from qrpay.errors import InputError
 from qrpay.qr.decode import read_file
 
 pytestmark = pytest.mark.usefixtures("engine")  # each test on SQLite and on PostgreSQL
-
-
-def page_texts(path: Path) -> list[str]:
-    import pypdfium2
-
-    document = pypdfium2.PdfDocument(str(path))
-    try:
-        return [page.get_textpage().get_text_range() for page in document]
-    finally:
-        document.close()
 
 
 @pytest.fixture(scope="module")

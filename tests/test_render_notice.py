@@ -8,9 +8,8 @@ from dataclasses import replace
 from datetime import timedelta
 from importlib.resources import files
 
-import pypdfium2
 import pytest
-from helpers import assert_one_error_line, today
+from helpers import assert_one_error_line, page_texts, today
 
 from qrpay import InputError, RenderError
 from qrpay.render import CodeView, load_template, render
@@ -44,14 +43,6 @@ def bill_view(**changes: object) -> CodeView:
     )
 
 
-def page_text(path) -> str:
-    document = pypdfium2.PdfDocument(str(path))
-    try:
-        return document[0].get_textpage().get_text_range()
-    finally:
-        document.close()
-
-
 def day(value) -> str:
     return f"{value.year}年{value.month}月{value.day}日"
 
@@ -61,7 +52,7 @@ def test_a_notice_prints_the_bill_in_full_and_reads_back(tmp_path, template):
     view = bill_view()
     result = render(load_template(template), [view], tmp_path / f"{template}.pdf")
     assert result.decoded == (view.payload,) and result.pages == 1
-    text = page_text(result.path)
+    text = page_texts(result.path)[0]
     for printed in (
         "欧阳娜娜",  # the payer's own notice: never masked
         "3301002026120100001",
@@ -88,7 +79,7 @@ def test_a_bill_without_due_date_or_late_fee_rule_says_none():
 def test_the_notice_table_fits_a_long_payer_and_amount(tmp_path):
     view = bill_view(payer="杭州某某建设工程有限公司第三分公司（滨江区项目部）", amount_fen=98_765_432_109)
     result = render(load_template("notice-a4"), [view], tmp_path / "n.pdf")
-    assert "玖亿捌仟柒佰陆拾伍万肆仟叁佰贰拾壹元零玖分" in page_text(result.path)
+    assert "玖亿捌仟柒佰陆拾伍万肆仟叁佰贰拾壹元零玖分" in page_texts(result.path)[0]
     too_long = bill_view(payer="某" * 120)
     with pytest.raises(RenderError, match="payer of C0000042"):
         render(load_template("notice-a4"), [too_long], tmp_path / "long.pdf")
@@ -150,7 +141,7 @@ def test_a_minted_bill_prints_on_its_notice_with_the_catalog_rule_and_its_issue_
     assert rule is not None
     result = desk.render(code.id, "notice-a4", tmp_path / "notice.pdf")
     assert result.decoded == (code.payload,)
-    text = page_text(result.path)
+    text = page_texts(result.path)[0]
     for printed in ("张三", "200.00", "人民币贰佰元整", day(due), rule.describe(), code.payment_code, day(today())):
         assert printed in text, printed
     assert [entry["template"] for entry in desk.renders(code)] == ["notice-a4"]
@@ -159,7 +150,7 @@ def test_a_minted_bill_prints_on_its_notice_with_the_catalog_rule_and_its_issue_
 def test_a_bill_of_an_item_without_late_fee_rule_prints_none(desk, tmp_path):
     assert desk.catalog.item("01").late_fee is None
     code, _ = desk.mint_bill("01", "1200.5", "李四", "JY-2026-0001")
-    text = page_text(desk.render(code.id, "slip-a5", tmp_path / "slip.pdf").path)
+    text = page_texts(desk.render(code.id, "slip-a5", tmp_path / "slip.pdf").path)[0]
     assert "人民币壹仟贰佰元零伍角" in text and "1,200.50" in text
     assert text.count("无") >= 2  # no due date, no late fee
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 import zxingcpp
-from helpers import in_months
+from helpers import in_months, page_texts
 from PIL import Image, ImageOps
 
 from qrpay import RenderError
@@ -42,14 +42,6 @@ def page_image(path: Path, dpi: int = MEASURE_DPI, index: int = 0) -> Image.Imag
     document = pypdfium2.PdfDocument(str(path))
     try:
         return document[index].render(scale=dpi / 72, grayscale=True).to_pil().convert("L")
-    finally:
-        document.close()
-
-
-def page_text(path: Path) -> str:
-    document = pypdfium2.PdfDocument(str(path))
-    try:
-        return "".join(page.get_textpage().get_text_range() for page in document)
     finally:
         document.close()
 
@@ -127,7 +119,7 @@ def test_pdf_embeds_a_subset_truetype_cjk_font_and_nothing_else(desk, codes, tmp
 
 
 def test_chinese_text_can_be_extracted_from_the_poster(desk, codes, tmp_path):
-    text = page_text(desk.render(codes["scene"].id, "poster-a4", tmp_path / "p.pdf").path)
+    text = "".join(page_texts(desk.render(codes["scene"].id, "poster-a4", tmp_path / "p.pdf").path))
     for words in (
         "不动产登记费",
         "国土",
@@ -147,7 +139,7 @@ def test_chinese_text_can_be_extracted_from_the_poster(desk, codes, tmp_path):
 
 
 def test_emergency_poster_has_banner_instructions_and_validity(desk, codes, tmp_path):
-    text = page_text(desk.render(codes["open"].id, "emergency-a4", tmp_path / "e.pdf").path)
+    text = "".join(page_texts(desk.render(codes["open"].id, "emergency-a4", tmp_path / "e.pdf").path))
     for words in (
         "应急缴款",
         "付款人请按以下步骤缴款",

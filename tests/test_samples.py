@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pypdfium2
 import pytest
+from helpers import page_texts
 from PIL import Image
 
 from qrpay import Qrpay, Settings
@@ -42,10 +43,7 @@ def _has_mark(path: Path) -> bool:
     if path.suffix == ".svg":
         return SAMPLE_MARK in path.read_text("utf-8")
     if path.suffix == ".pdf":
-        document = pypdfium2.PdfDocument(str(path))
-        text = document[0].get_textpage().get_text_range()
-        document.close()
-        return SAMPLE_MARK in text
+        return SAMPLE_MARK in page_texts(path)[0]
     return _reddish(path) > 0
 
 
