@@ -121,14 +121,13 @@ class AnswerCache:
             if stored is not None:
                 await stored.send(send, scope.get("scheme") == "https")
                 return
-        else:  # nothing to tell a change by, or the state cannot be read: answer afresh
-            self._forget()
-        if body is not None:  # the app reads the body again
+        if body is not None:  # only the app, on a miss, reads the body again
             receive = replay(body, receive)
-        if marker is None:
+        if marker is None:  # nothing to tell a change by, or the state cannot be read: answer afresh
+            self._forget()
             await self.app(scope, receive, self.security.wrap(scope, send))
-        else:
-            await self._answer_and_keep(scope, receive, send, key, marker)
+            return
+        await self._answer_and_keep(scope, receive, send, key, marker)
 
     def _kind(self, scope: Scope) -> str | None:
         """ "page" or "verify" for a request whose answer may be kept, else None."""
